@@ -1,0 +1,5 @@
+"""Allow ``python -m revarch``."""
+
+from revarch.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The revarch command line: a thin layer over the Python API."""

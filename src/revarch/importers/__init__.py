@@ -1,0 +1,1 @@
+"""Importers: CRM exports into the workspace tables, all or nothing."""

@@ -1,0 +1,196 @@
+"""The workspace tables, their columns and keys.
+
+``docs/data-model.md`` documents every column with its meaning and unit; a
+test fails when a column here is missing there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+# Provenance and lifecycle columns carried by every imported table.
+PROVENANCE = (
+    ("import_source", "VARCHAR NOT NULL"),
+    ("import_file", "VARCHAR"),
+    ("source_id", "VARCHAR"),
+    ("is_deleted", "BOOLEAN NOT NULL DEFAULT false"),
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """An imported table: its columns (name, DuckDB type) and its key."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+
+    @property
+    def all_columns(self) -> tuple[tuple[str, str], ...]:
+        return self.columns + PROVENANCE
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.all_columns]
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{name} {kind}" for name, kind in self.all_columns)
+        key = ", ".join(self.key)
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols},\n"
+            f"  PRIMARY KEY ({key})\n)"
+        )
+
+
+SELLERS = TableSpec(
+    "sellers",
+    (
+        ("id", "VARCHAR NOT NULL"),
+        ("name", "VARCHAR"),
+        ("email", "VARCHAR"),
+        ("manager_id", "VARCHAR"),
+        ("team", "VARCHAR"),
+        ("role", "VARCHAR"),
+        ("region", "VARCHAR"),
+        ("hire_date", "DATE"),
+        ("active", "BOOLEAN"),
+        ("is_seller", "BOOLEAN NOT NULL DEFAULT true"),
+    ),
+    ("id",),
+)
+
+OPPORTUNITIES = TableSpec(
+    "opportunities",
+    (
+        ("id", "VARCHAR NOT NULL"),
+        ("name", "VARCHAR"),
+        ("account", "VARCHAR"),
+        ("seller_id", "VARCHAR"),
+        ("created_at", "TIMESTAMP"),
+        ("close_date", "DATE"),
+        ("amount", "DOUBLE"),
+        ("currency", "VARCHAR"),
+        ("margin", "DOUBLE"),
+        ("type", "VARCHAR"),
+        ("lead_source", "VARCHAR"),
+        ("product", "VARCHAR"),
+        ("region", "VARCHAR"),
+        ("pipeline", "VARCHAR"),
+        ("stage_label", "VARCHAR"),
+        ("probability", "DOUBLE"),
+        ("status", "VARCHAR NOT NULL"),
+        ("status_corrected", "BOOLEAN NOT NULL DEFAULT false"),
+        ("is_merged", "BOOLEAN NOT NULL DEFAULT false"),
+        ("merged_into", "VARCHAR"),
+    ),
+    ("id",),
+)
+
+STAGE_EVENTS = TableSpec(
+    "stage_events",
+    (
+        ("opportunity_id", "VARCHAR NOT NULL"),
+        ("stage_label", "VARCHAR NOT NULL"),
+        ("entered_at", "TIMESTAMP NOT NULL"),
+        ("amount", "DOUBLE"),
+        ("close_date", "DATE"),
+        ("sort_order", "INTEGER"),
+        ("seq", "INTEGER NOT NULL"),
+    ),
+    ("import_source", "source_id"),
+)
+
+ACTIVITIES = TableSpec(
+    "activities",
+    (
+        ("id", "VARCHAR NOT NULL"),
+        ("seller_id", "VARCHAR"),
+        ("opportunity_id", "VARCHAR"),
+        ("type", "VARCHAR NOT NULL"),
+        ("subtype", "VARCHAR"),
+        ("subject", "VARCHAR"),
+        ("occurred_at", "TIMESTAMP"),
+        ("outcome", "VARCHAR"),
+        ("duration_minutes", "DOUBLE"),
+    ),
+    ("id",),
+)
+
+STAGE_LABELS = TableSpec(
+    "stage_labels",
+    (
+        ("label", "VARCHAR NOT NULL"),
+        ("pipeline", "VARCHAR NOT NULL DEFAULT ''"),
+        ("sort_order", "INTEGER"),
+        ("is_closed", "BOOLEAN"),
+        ("is_won", "BOOLEAN"),
+    ),
+    ("import_source", "pipeline", "label"),
+)
+
+FX_RATES = TableSpec(
+    "fx_rates",
+    (
+        ("currency", "VARCHAR NOT NULL"),
+        ("date", "DATE NOT NULL"),
+        ("rate", "DOUBLE NOT NULL"),
+    ),
+    ("currency", "date"),
+)
+
+QUOTAS = TableSpec(
+    "quotas",
+    (
+        ("seller_id", "VARCHAR NOT NULL"),
+        ("period", "VARCHAR NOT NULL"),
+        ("amount", "DOUBLE NOT NULL"),
+        ("currency", "VARCHAR"),
+    ),
+    ("seller_id", "period"),
+)
+
+IMPORTED_TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        SELLERS,
+        OPPORTUNITIES,
+        STAGE_EVENTS,
+        ACTIVITIES,
+        STAGE_LABELS,
+        FX_RATES,
+        QUOTAS,
+    )
+}
+
+SYSTEM_DDL = (
+    """CREATE TABLE IF NOT EXISTS meta (
+  key VARCHAR PRIMARY KEY,
+  value VARCHAR
+)""",
+    """CREATE TABLE IF NOT EXISTS imports (
+  id INTEGER PRIMARY KEY,
+  importer VARCHAR NOT NULL,
+  import_source VARCHAR NOT NULL,
+  files VARCHAR NOT NULL,
+  full_export BOOLEAN NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  finished_at TIMESTAMP NOT NULL,
+  rows_read BIGINT NOT NULL,
+  inserted BIGINT NOT NULL,
+  updated BIGINT NOT NULL,
+  unchanged BIGINT NOT NULL,
+  deleted BIGINT NOT NULL,
+  rejected BIGINT NOT NULL,
+  summary VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS import_findings (
+  import_source VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,
+  count BIGINT NOT NULL,
+  message VARCHAR NOT NULL,
+  examples VARCHAR NOT NULL,
+  PRIMARY KEY (import_source, kind)
+)""",
+)

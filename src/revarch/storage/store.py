@@ -1,0 +1,534 @@
+"""The workspace database: schema, CSV staging and all-or-nothing imports.
+
+This package is the only code that talks to DuckDB directly. Importers and
+analyses build Ibis expressions; the store compiles and runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from revarch.errors import InputError, RevarchError
+from revarch.storage.csvfile import prepare_csv
+from revarch.storage.schema import (
+    IMPORTED_TABLES,
+    SCHEMA_VERSION,
+    SYSTEM_DDL,
+    TableSpec,
+)
+
+log = logging.getLogger(__name__)
+
+ROW_COLUMN = "_row"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A CSV file staged as a temporary table of strings.
+
+    ``table`` has one VARCHAR column per header (spaces stripped) plus
+    ``_row``, the row number in the file counting the header as row 1.
+    """
+
+    path: Path
+    table: ir.Table
+    headers: tuple[str, ...]
+    rows: int
+    encoding: str
+
+
+@dataclass
+class Finding:
+    """Something an import corrected, dropped or could not resolve."""
+
+    kind: str
+    count: int
+    message: str
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TableLoad:
+    """Rows for one workspace table, as an Ibis expression over staged files."""
+
+    table: str
+    expr: ir.Table
+    file: str
+
+
+@dataclass
+class TableCounts:
+    """What an import did to one table."""
+
+    table: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+@dataclass
+class ImportResult:
+    """The summary an import prints: rows read, inserted, updated, rejected."""
+
+    importer: str
+    source: str
+    files: list[str]
+    full_export: bool
+    rows_read: int
+    tables: list[TableCounts]
+    rejected: int
+    findings: list[Finding]
+    notes: list[str]
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(counts, attr) for counts in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "importer": self.importer,
+            "source": self.source,
+            "files": self.files,
+            "full_export": self.full_export,
+            "rows_read": self.rows_read,
+            "inserted": self.total("inserted"),
+            "updated": self.total("updated"),
+            "unchanged": self.total("unchanged"),
+            "deleted": self.total("deleted"),
+            "rejected": self.rejected,
+            "tables": [vars(counts) for counts in self.tables],
+            "findings": [vars(finding) for finding in self.findings],
+            "notes": self.notes,
+        }
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_message(exc: Exception) -> str:
+    text = str(exc).strip()
+    return re.sub(r"\s+", " ", text.split("\n\n")[0])[:400]
+
+
+class Store:
+    """One open DuckDB workspace file and its Ibis connection."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None):
+        self._con = connection
+        self.path = path
+        self.ibis = ibis.duckdb.from_connection(connection)
+        self._workdir = Path(tempfile.mkdtemp(prefix="revarch-"))
+        self._staged = 0
+        self._ensure_schema()
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            connection = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise RevarchError(
+                f"cannot open the workspace database {path}: "
+                f"{_duckdb_message(exc)}; close other revarch processes using it"
+            ) from exc
+        return cls(connection, path)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        return cls(duckdb.connect(":memory:"), None)
+
+    def close(self) -> None:
+        self._con.close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
+        """Execute one statement and fetch all of its rows."""
+        return self._con.execute(sql, params or []).fetchall()
+
+    def _query(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        cursor = self._con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- schema and metadata -------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        for ddl in SYSTEM_DDL:
+            self._run(ddl)
+        for spec in IMPORTED_TABLES.values():
+            self._run(spec.ddl())
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def get_meta(self, key: str) -> str | None:
+        found = self._run("SELECT value FROM meta WHERE key = ?", [key])
+        return str(found[0][0]) if found else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]
+        )
+
+    @property
+    def data_version(self) -> int:
+        return int(self.get_meta("data_version") or 0)
+
+    def table(self, name: str) -> ir.Table:
+        """Return a workspace table as an Ibis expression."""
+        return self.ibis.table(name)
+
+    def has_table(self, name: str) -> bool:
+        found = self._run(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [name],
+        )
+        return bool(found[0][0])
+
+    def count(self, name: str) -> int:
+        return int(self._run(f"SELECT count(*) FROM {_quote(name)}")[0][0])
+
+    # -- running Ibis expressions ----------------------------------------------
+
+    def sql(self, expr: ir.Expr) -> str:
+        return str(self.ibis.compile(expr))
+
+    def materialize(self, name: str, expr: ir.Table, *, temp: bool = False) -> None:
+        """Store the result of ``expr`` as table ``name``, replacing it."""
+        # NOTE: Ibis 12's create_table(overwrite=True) emits a DROP without a
+        # table name under sqlglot 30, so the old table is dropped here.
+        self._run(f"DROP TABLE IF EXISTS {_quote(name)}")
+        self.ibis.create_table(name, expr, temp=temp)
+
+    def drop(self, name: str) -> None:
+        self._run(f"DROP TABLE IF EXISTS {_quote(name)}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block in one transaction: everything or nothing is written."""
+        self._run("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
+        self._run("COMMIT")
+
+    # -- staging files -------------------------------------------------------
+
+    def read_csv(self, path: Path) -> RawFile:
+        """Stage a CSV export as a temporary table of strings, one per header.
+
+        Raises ``InputError`` naming the file for an empty, truncated or
+        malformed file and for duplicate headers.
+        """
+        prepared = prepare_csv(path, self._workdir)
+        self._staged += 1
+        name = f"_raw_{self._staged}"
+        try:
+            self._run(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_csv(?,"
+                " all_varchar = true, header = true, strict_mode = true,"
+                " null_padding = false, sample_size = -1)",
+                [str(prepared.readable)],
+            )
+        except duckdb.Error as exc:
+            raise InputError(
+                f"{path}: cannot read the CSV: {_duckdb_message(exc)}; check "
+                "that the export is complete (not truncated) and comma or "
+                "semicolon separated, and export it again if needed"
+            ) from exc
+        columns = [row[0] for row in self._run(f"DESCRIBE {name}")]
+        headers = tuple(column.strip() for column in columns)
+        seen: dict[str, str] = {}
+        for original, header in zip(columns, headers, strict=True):
+            if header.lower() in seen:
+                raise InputError(
+                    f"{path}: the header {header!r} appears twice; rename one "
+                    "of the columns"
+                )
+            seen[header.lower()] = original
+        select = ", ".join(
+            f"{_quote(orig)} AS {_quote(new)}"
+            for orig, new in zip(columns, headers, strict=True)
+        )
+        self._run(
+            f"CREATE OR REPLACE TEMP TABLE {name}_rows AS "
+            f"SELECT CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN}, {select} FROM {name}"
+        )
+        self._run(f"DROP TABLE {name}")
+        rows = self.count(f"{name}_rows")
+        return RawFile(
+            path=path,
+            table=self.ibis.table(f"{name}_rows"),
+            headers=headers,
+            rows=rows,
+            encoding=prepared.encoding,
+        )
+
+    def stage(self, expr: ir.Table) -> ir.Table:
+        """Materialize an expression into a temporary table and return it."""
+        self._staged += 1
+        name = f"_stage_{self._staged}"
+        self.materialize(name, expr, temp=True)
+        return self.ibis.table(name)
+
+    def fetch(self, expr: ir.Expr) -> Any:
+        """Execute an expression and return its pandas result."""
+        return self.ibis.execute(expr)
+
+    def rows(self, expr: ir.Table, limit: int | None = None) -> list[dict[str, Any]]:
+        """Execute a table expression and return its rows as dicts."""
+        if limit is not None:
+            expr = expr.limit(limit)
+        return self.ibis.to_pyarrow(expr).to_pylist()
+
+    # -- applying an import --------------------------------------------------
+
+    def apply_import(
+        self,
+        *,
+        importer: str,
+        source: str,
+        files: Sequence[str],
+        loads: Sequence[TableLoad],
+        full_export: bool,
+        rows_read: int,
+        rejected: int = 0,
+        findings: Sequence[Finding] = (),
+        notes: Sequence[str] = (),
+    ) -> ImportResult:
+        """Upsert staged rows into the workspace tables in one transaction.
+
+        Rows are keyed by each table's key. A full export marks the source's
+        rows missing from it as deleted. Re-applying the same rows changes
+        nothing. A key owned by another source is an error.
+        """
+        staged = [
+            (IMPORTED_TABLES[load.table], self.stage(load.expr), load.file)
+            for load in loads
+        ]
+        for spec, table, file in staged:
+            self._check_staged(spec, table, file, source)
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        counts: list[TableCounts] = []
+        with self.transaction():
+            for spec, table, _file in staged:
+                counts.append(self._upsert(spec, table, source, full_export))
+            changed = any(c.inserted or c.updated or c.deleted for c in counts)
+            if changed:
+                self.set_meta("data_version", str(self.data_version + 1))
+            self._replace_findings(source, findings)
+            result = ImportResult(
+                importer=importer,
+                source=source,
+                files=list(files),
+                full_export=full_export,
+                rows_read=rows_read,
+                tables=counts,
+                rejected=rejected,
+                findings=list(findings),
+                notes=list(notes),
+            )
+            self._log_import(result, started)
+        for _spec, table, _file in staged:
+            self.drop(table.get_name())
+        return result
+
+    def _check_staged(
+        self, spec: TableSpec, table: ir.Table, file: str, source: str
+    ) -> None:
+        name = _quote(table.get_name())
+        key = ", ".join(spec.key)
+        for column in spec.key:
+            nulls = self._run(
+                f"SELECT count(*) FROM {name} WHERE {column} IS NULL OR "
+                f"CAST({column} AS VARCHAR) = ''"
+            )[0][0]
+            if nulls:
+                raise InputError(
+                    f"{file}: {nulls} rows have no {column} for table "
+                    f"{spec.name}; every row needs one"
+                )
+        row_expr = (
+            f"list({ROW_COLUMN} ORDER BY {ROW_COLUMN})"
+            if ROW_COLUMN in table.columns
+            else "NULL"
+        )
+        duplicate = self._run(
+            f"SELECT {key}, count(*) AS n, {row_expr} FROM {name} GROUP BY {key} "
+            f"HAVING count(*) > 1 ORDER BY n DESC LIMIT 3"
+        )
+        if duplicate:
+            examples = "; ".join(
+                f"{'/'.join(str(v) for v in row[: len(spec.key)])} "
+                f"({row[-2]} times" + (f", rows {row[-1][:5]})" if row[-1] else ")")
+                for row in duplicate
+            )
+            raise InputError(
+                f"{file}: duplicate {key} for table {spec.name}: {examples}; "
+                "each must appear once; remove the duplicates and import again"
+            )
+        if spec.key == ("import_source", "source_id"):
+            return
+        join = " AND ".join(f"t.{c} = s.{c}" for c in spec.key)
+        clash = self._run(
+            f"SELECT {', '.join('s.' + c for c in spec.key)}, t.import_source "
+            f"FROM {name} s JOIN {spec.name} t ON {join} "
+            f"WHERE t.import_source <> ? LIMIT 3",
+            [source],
+        )
+        if clash:
+            owner = clash[0][-1]
+            ids = ", ".join("/".join(str(v) for v in row[:-1]) for row in clash)
+            raise InputError(
+                f"{file}: {spec.name} {ids} already imported from source "
+                f"{owner!r}; import this export with --source naming that "
+                "source to update those records, or remove the overlap"
+            )
+
+    def _upsert(
+        self, spec: TableSpec, table: ir.Table, source: str, full_export: bool
+    ) -> TableCounts:
+        counts = TableCounts(spec.name)
+        staged = _quote(table.get_name())
+        provided = set(table.columns)
+        values = []
+        for column in spec.column_names:
+            if column == "import_source":
+                values.append("? AS import_source")
+            elif column in provided:
+                values.append(
+                    f"CAST(s.{column} AS {_base_type(spec, column)}) AS {column}"
+                )
+            elif column == "is_deleted":
+                values.append("false AS is_deleted")
+            else:
+                values.append(f"NULL AS {column}")
+        new = f"SELECT {', '.join(values)} FROM {staged} s"
+        self._run(f"CREATE OR REPLACE TEMP TABLE _incoming AS {new}", [source])
+        key_join = " AND ".join(f"t.{c} = i.{c}" for c in spec.key)
+        same = " AND ".join(
+            f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in spec.column_names
+        )
+        found = self._run(
+            f"SELECT count(*) FILTER (WHERE t.{spec.key[0]} IS NULL), "
+            f"count(*) FILTER (WHERE t.{spec.key[0]} IS NOT NULL AND NOT ({same})), "
+            f"count(*) FILTER (WHERE t.{spec.key[0]} IS NOT NULL AND ({same})) "
+            f"FROM _incoming i LEFT JOIN {spec.name} t ON {key_join}"
+        )[0]
+        counts.inserted, counts.updated, counts.unchanged = (int(v) for v in found)
+        self._run(
+            f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.* FROM _incoming i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE {same})"
+        )
+        self._run(
+            f"DELETE FROM {spec.name} t WHERE EXISTS "
+            f"(SELECT 1 FROM _changed i WHERE {key_join})"
+        )
+        self._run(f"INSERT INTO {spec.name} SELECT * FROM _changed")
+        if full_export:
+            missing = (
+                f"FROM {spec.name} t WHERE t.import_source = ? AND NOT t.is_deleted "
+                f"AND NOT EXISTS (SELECT 1 FROM _incoming i WHERE {key_join})"
+            )
+            deleted = self._run(f"SELECT count(*) {missing}", [source])
+            counts.deleted = int(deleted[0][0])
+            if counts.deleted:
+                self._run(
+                    f"UPDATE {spec.name} SET is_deleted = true WHERE rowid IN "
+                    f"(SELECT t.rowid {missing})",
+                    [source],
+                )
+        self._run("DROP TABLE _incoming")
+        self._run("DROP TABLE _changed")
+        return counts
+
+    def _replace_findings(self, source: str, findings: Sequence[Finding]) -> None:
+        self._run("DELETE FROM import_findings WHERE import_source = ?", [source])
+        for finding in findings:
+            self._run(
+                "INSERT INTO import_findings VALUES (?, ?, ?, ?, ?)",
+                [
+                    source,
+                    finding.kind,
+                    finding.count,
+                    finding.message,
+                    json.dumps(finding.examples[:10]),
+                ],
+            )
+
+    def _log_import(self, result: ImportResult, started: dt.datetime) -> None:
+        next_id = int(self._run("SELECT coalesce(max(id), 0) + 1 FROM imports")[0][0])
+        finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self._run(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                next_id,
+                result.importer,
+                result.source,
+                json.dumps(result.files),
+                result.full_export,
+                started,
+                finished,
+                result.rows_read,
+                result.total("inserted"),
+                result.total("updated"),
+                result.total("unchanged"),
+                result.total("deleted"),
+                result.rejected,
+                json.dumps(result.to_dict(), default=str),
+            ],
+        )
+
+    def list_findings(self) -> list[dict[str, Any]]:
+        found = self._run(
+            "SELECT import_source, kind, count, message, examples "
+            "FROM import_findings ORDER BY import_source, kind"
+        )
+        return [
+            {
+                "source": source,
+                "kind": kind,
+                "count": int(count),
+                "message": message,
+                "examples": json.loads(examples),
+            }
+            for source, kind, count, message, examples in found
+        ]
+
+    def list_imports(self) -> list[dict[str, Any]]:
+        return self._query(
+            "SELECT id, importer, import_source, files, full_export, started_at, "
+            "rows_read, inserted, updated, unchanged, deleted, rejected "
+            "FROM imports ORDER BY id"
+        )
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Return every imported table's rows in key order (for comparisons)."""
+        result = {}
+        for spec in IMPORTED_TABLES.values():
+            order = ", ".join(spec.key)
+            rows = self._run(f"SELECT * FROM {spec.name} ORDER BY {order}")
+            result[spec.name] = [tuple(row) for row in rows]
+        return result
+
+
+def _base_type(spec: TableSpec, column: str) -> str:
+    kind = dict(spec.all_columns)[column]
+    return kind.split()[0]
