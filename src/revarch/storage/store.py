@@ -323,9 +323,39 @@ class Store:
             (IMPORTED_TABLES[load.table], self.stage(load.expr), load.file)
             for load in loads
         ]
+        self._match_sellers(staged, source)
         for spec, table, file in staged:
             self._check_staged(spec, table, file, source)
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        try:
+            return self._write_import(
+                staged, importer=importer, source=source, files=files,
+                full_export=full_export, rows_read=rows_read, rejected=rejected,
+                findings=findings, notes=notes, started=started,
+            )
+        except duckdb.Error as exc:
+            raise RevarchError(
+                f"the import of {', '.join(files)} failed and nothing was "
+                f"written: {_duckdb_message(exc)}"
+            ) from exc
+        finally:
+            for _spec, table, _file in staged:
+                self.drop(table.get_name())
+
+    def _write_import(
+        self,
+        staged: list[tuple[TableSpec, ir.Table, str]],
+        *,
+        importer: str,
+        source: str,
+        files: Sequence[str],
+        full_export: bool,
+        rows_read: int,
+        rejected: int,
+        findings: Sequence[Finding],
+        notes: Sequence[str],
+        started: dt.datetime,
+    ) -> ImportResult:
         counts: list[TableCounts] = []
         with self.transaction():
             for spec, table, _file in staged:
@@ -346,19 +376,57 @@ class Store:
                 notes=list(notes),
             )
             self._log_import(result, started)
-        for _spec, table, _file in staged:
-            self.drop(table.get_name())
         return result
+
+    def _match_sellers(
+        self, staged: list[tuple[TableSpec, ir.Table, str]], source: str
+    ) -> None:
+        """Reuse sellers another source already imported: same email, or same id.
+
+        Matched rows are dropped from the staged sellers, and references to
+        them in the other staged tables are rewritten to the existing id.
+        """
+        sellers = [t for spec, t, _f in staged if spec.name == "sellers"]
+        if not sellers:
+            return
+        name = _quote(sellers[0].get_name())
+        email = "email" in sellers[0].columns
+        match = (
+            "lower(trim(s.email)) = lower(trim(t.email))" if email else "false"
+        )
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE _seller_match AS "
+            f"SELECT DISTINCT ON (s.id) s.id AS new_id, t.id AS old_id "
+            f"FROM {name} s JOIN sellers t ON (t.id = s.id OR {match}) "
+            "WHERE t.import_source <> ? AND NOT t.is_deleted ORDER BY s.id, t.id",
+            [source],
+        )
+        self._run(f"DELETE FROM {name} WHERE id IN (SELECT new_id FROM _seller_match)")
+        for spec, table, _file in staged:
+            for column in ("seller_id", "manager_id"):
+                if column in table.columns:
+                    self._run(
+                        f"UPDATE {_quote(table.get_name())} SET {column} = m.old_id "
+                        f"FROM _seller_match m WHERE {column} = m.new_id"
+                    )
+        self._run("DROP TABLE _seller_match")
 
     def _check_staged(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
     ) -> None:
         name = _quote(table.get_name())
-        key = ", ".join(spec.key)
-        for column in spec.key:
+        # The store adds import_source itself, so staged rows are keyed without it.
+        key_columns = [c for c in spec.key if c != "import_source"]
+        key = ", ".join(key_columns)
+        for column in key_columns:
+            # A key column declared DEFAULT '' (a rater, a pipeline) may be ''.
+            empty = (
+                ""
+                if "DEFAULT ''" in dict(spec.all_columns)[column]
+                else f" OR CAST({column} AS VARCHAR) = ''"
+            )
             nulls = self._run(
-                f"SELECT count(*) FROM {name} WHERE {column} IS NULL OR "
-                f"CAST({column} AS VARCHAR) = ''"
+                f"SELECT count(*) FROM {name} WHERE {column} IS NULL{empty}"
             )[0][0]
             if nulls:
                 raise InputError(
@@ -376,7 +444,7 @@ class Store:
         )
         if duplicate:
             examples = "; ".join(
-                f"{'/'.join(str(v) for v in row[: len(spec.key)])} "
+                f"{'/'.join(str(v) for v in row[: len(key_columns)])} "
                 f"({row[-2]} times" + (f", rows {row[-1][:5]})" if row[-1] else ")")
                 for row in duplicate
             )
@@ -416,10 +484,8 @@ class Store:
                 values.append(
                     f"CAST(s.{column} AS {_base_type(spec, column)}) AS {column}"
                 )
-            elif column == "is_deleted":
-                values.append("false AS is_deleted")
             else:
-                values.append(f"NULL AS {column}")
+                values.append(f"{_default(spec, column)} AS {column}")
         new = f"SELECT {', '.join(values)} FROM {staged} s"
         self._run(f"CREATE OR REPLACE TEMP TABLE _incoming AS {new}", [source])
         key_join = " AND ".join(f"t.{c} = i.{c}" for c in spec.key)
@@ -527,6 +593,14 @@ class Store:
             rows = self._run(f"SELECT * FROM {spec.name} ORDER BY {order}")
             result[spec.name] = [tuple(row) for row in rows]
         return result
+
+
+def _default(spec: TableSpec, column: str) -> str:
+    """Return the SQL default of a column the importer did not provide."""
+    kind = dict(spec.all_columns)[column]
+    if " DEFAULT " in kind:
+        return kind.split(" DEFAULT ", 1)[1]
+    return f"CAST(NULL AS {_base_type(spec, column)})"
 
 
 def _base_type(spec: TableSpec, column: str) -> str:
