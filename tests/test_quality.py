@@ -77,9 +77,12 @@ def test_rate_on_or_before_date_clears_finding(workspace: Workspace) -> None:
         {"currency": ["EUR"], "date": [dt.date(2025, 1, 1)], "rate": [1.1]}
     )
     workspace.store.apply_import(
-        importer="test", source="test:fx", files=["fx.csv"],
+        importer="test",
+        source="test:fx",
+        files=["fx.csv"],
         loads=[TableLoad("fx_rates", rates, "fx.csv")],
-        full_export=True, rows_read=1,
+        full_export=True,
+        rows_read=1,
     )
     assert "missing_fx_rates" not in by_kind(check_workspace(workspace))
 
@@ -90,9 +93,12 @@ def test_rate_after_date_still_missing(workspace: Workspace) -> None:
         {"currency": ["EUR"], "date": [dt.date(2025, 2, 2)], "rate": [1.1]}
     )
     workspace.store.apply_import(
-        importer="test", source="test:fx", files=["fx.csv"],
+        importer="test",
+        source="test:fx",
+        files=["fx.csv"],
         loads=[TableLoad("fx_rates", rates, "fx.csv")],
-        full_export=True, rows_read=1,
+        full_export=True,
+        rows_read=1,
     )
     assert by_kind(check_workspace(workspace))["missing_fx_rates"]["count"] == 1
 
@@ -101,10 +107,14 @@ def test_unmapped_labels_need_a_process(workspace: Workspace) -> None:
     build(workspace)
     assert "unmapped_stage_labels" not in by_kind(check_workspace(workspace))
     config = workspace.config_path
-    text = config.read_text().replace(
-        "  stages: []",
-        "  stages:\n    - id: prospecting\n      label: Prospecting\n",
-    ).replace("  won_labels: []", "  won_labels: [Closed Won]")
+    text = (
+        config.read_text()
+        .replace(
+            "  stages: []",
+            "  stages:\n    - id: prospecting\n      label: Prospecting\n",
+        )
+        .replace("  won_labels: []", "  won_labels: [Closed Won]")
+    )
     config.write_text(text)
     workspace.reload_settings()
     found = by_kind(check_workspace(workspace))["unmapped_stage_labels"]

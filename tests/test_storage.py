@@ -25,14 +25,21 @@ def opportunity_rows(ids: list[str], amount: float = 100.0) -> ibis.Table:
     )
 
 
-def load(store: Store, ids: list[str], *, source: str = "test:a",
-         full: bool = True, amount: float = 100.0):
+def load(
+    store: Store,
+    ids: list[str],
+    *,
+    source: str = "test:a",
+    full: bool = True,
+    amount: float = 100.0,
+):
     return store.apply_import(
         importer="test",
         source=source,
         files=["Opportunity.csv"],
-        loads=[TableLoad("opportunities", opportunity_rows(ids, amount),
-                         "Opportunity.csv")],
+        loads=[
+            TableLoad("opportunities", opportunity_rows(ids, amount), "Opportunity.csv")
+        ],
         full_export=full,
         rows_read=len(ids),
     )
@@ -115,8 +122,14 @@ def test_failed_table_rolls_back_others(store: Store) -> None:
         "fx_rates.csv",
     )
     with pytest.raises(Exception, match="not a date"):
-        store.apply_import(importer="test", source="test:a", files=["x"],
-                           loads=[good, bad], full_export=True, rows_read=2)
+        store.apply_import(
+            importer="test",
+            source="test:a",
+            files=["x"],
+            loads=[good, bad],
+            full_export=True,
+            rows_read=2,
+        )
     assert store.count("opportunities") == 0
     assert store.list_imports() == []
 
@@ -140,17 +153,27 @@ def seller_load(ids: list[str], emails: list[str | None]) -> TableLoad:
 
 
 def test_seller_matched_by_email_across_sources(store: Store) -> None:
-    store.apply_import(importer="test", source="test:first", files=["User.csv"],
-                       loads=[seller_load(["005A"], ["Ann@Example.com"])],
-                       full_export=True, rows_read=1)
+    store.apply_import(
+        importer="test",
+        source="test:first",
+        files=["User.csv"],
+        loads=[seller_load(["005A"], ["Ann@Example.com"])],
+        full_export=True,
+        rows_read=1,
+    )
     opportunity = ibis.memtable(
         {"id": ["o1"], "seller_id": ["owner-7"], "status": ["open"]}
     )
     store.apply_import(
-        importer="test", source="test:second", files=["deals.csv"],
-        loads=[seller_load(["owner-7"], ["ann@example.com "]),
-               TableLoad("opportunities", opportunity, "deals.csv")],
-        full_export=True, rows_read=2,
+        importer="test",
+        source="test:second",
+        files=["deals.csv"],
+        loads=[
+            seller_load(["owner-7"], ["ann@example.com "]),
+            TableLoad("opportunities", opportunity, "deals.csv"),
+        ],
+        full_export=True,
+        rows_read=2,
     )
     sellers = [row[0] for row in store.snapshot()["sellers"]]
     owners = [row[3] for row in store.snapshot()["opportunities"]]
@@ -159,12 +182,21 @@ def test_seller_matched_by_email_across_sources(store: Store) -> None:
 
 
 def test_seller_with_same_id_is_shared(store: Store) -> None:
-    store.apply_import(importer="test", source="test:first", files=["a.csv"],
-                       loads=[seller_load(["Ann Lee"], [None])],
-                       full_export=True, rows_read=1)
-    result = store.apply_import(importer="test", source="test:second",
-                                files=["b.csv"],
-                                loads=[seller_load(["Ann Lee", "Bo"], [None, None])],
-                                full_export=True, rows_read=2)
+    store.apply_import(
+        importer="test",
+        source="test:first",
+        files=["a.csv"],
+        loads=[seller_load(["Ann Lee"], [None])],
+        full_export=True,
+        rows_read=1,
+    )
+    result = store.apply_import(
+        importer="test",
+        source="test:second",
+        files=["b.csv"],
+        loads=[seller_load(["Ann Lee", "Bo"], [None, None])],
+        full_export=True,
+        rows_read=2,
+    )
     assert result.total("inserted") == 1
     assert store.count("sellers") == 2

@@ -125,8 +125,7 @@ def _history_findings(store: Store) -> list[dict[str, Any] | None]:
         _finding(
             store,
             "close_before_creation",
-            "opportunities closing before they were created (cycle days "
-            "excluded)",
+            "opportunities closing before they were created (cycle days excluded)",
             backwards,
             "id",
         ),
@@ -145,10 +144,20 @@ def _people_findings(store: Store) -> list[dict[str, Any] | None]:
         .filter(ibis._.n > 1)
     )
     return [
-        _finding(store, "sellers_without_opportunities",
-                 "sellers who own no opportunities", idle, "id"),
-        _finding(store, "opportunities_without_seller",
-                 "opportunities without an owner", orphans, "id"),
+        _finding(
+            store,
+            "sellers_without_opportunities",
+            "sellers who own no opportunities",
+            idle,
+            "id",
+        ),
+        _finding(
+            store,
+            "opportunities_without_seller",
+            "opportunities without an owner",
+            orphans,
+            "id",
+        ),
         _finding(
             store,
             "possible_duplicates",
@@ -163,10 +172,20 @@ def _people_findings(store: Store) -> list[dict[str, Any] | None]:
 def _excluded(store: Store) -> list[dict[str, Any] | None]:
     opportunities = store.table("opportunities")
     return [
-        _finding(store, "deleted", "deleted opportunities (kept, excluded everywhere)",
-                 opportunities.filter(opportunities.is_deleted), "id"),
-        _finding(store, "merged", "merged opportunities (kept, excluded everywhere)",
-                 opportunities.filter(opportunities.is_merged), "id"),
+        _finding(
+            store,
+            "deleted",
+            "deleted opportunities (kept, excluded everywhere)",
+            opportunities.filter(opportunities.is_deleted),
+            "id",
+        ),
+        _finding(
+            store,
+            "merged",
+            "merged opportunities (kept, excluded everywhere)",
+            opportunities.filter(opportunities.is_merged),
+            "id",
+        ),
     ]
 
 
@@ -187,7 +206,7 @@ def _inferred_visits(store: Store) -> dict[str, Any] | None:
 
 
 def check_workspace(workspace: Workspace) -> dict[str, Any]:
-    """Return every data-quality finding of the workspace, and the import corrections."""
+    """Return the workspace's data-quality findings and import corrections."""
     store = workspace.store
     settings = workspace.settings
     _ensure_derived(workspace)

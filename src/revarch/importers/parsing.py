@@ -1,4 +1,4 @@
-"""Cleaning CRM export values with Ibis expressions: text, ids, numbers, booleans, dates.
+"""Clean CRM export values with Ibis expressions: text, ids, numbers, dates.
 
 Everything here builds column expressions, so a 1M-row file is parsed by the
 engine and never becomes a Python object per row. Format detection runs one

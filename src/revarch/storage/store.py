@@ -329,9 +329,16 @@ class Store:
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         try:
             return self._write_import(
-                staged, importer=importer, source=source, files=files,
-                full_export=full_export, rows_read=rows_read, rejected=rejected,
-                findings=findings, notes=notes, started=started,
+                staged,
+                importer=importer,
+                source=source,
+                files=files,
+                full_export=full_export,
+                rows_read=rows_read,
+                rejected=rejected,
+                findings=findings,
+                notes=notes,
+                started=started,
             )
         except duckdb.Error as exc:
             raise RevarchError(
@@ -391,9 +398,7 @@ class Store:
             return
         name = _quote(sellers[0].get_name())
         email = "email" in sellers[0].columns
-        match = (
-            "lower(trim(s.email)) = lower(trim(t.email))" if email else "false"
-        )
+        match = "lower(trim(s.email)) = lower(trim(t.email))" if email else "false"
         self._run(
             "CREATE OR REPLACE TEMP TABLE _seller_match AS "
             f"SELECT DISTINCT ON (s.id) s.id AS new_id, t.id AS old_id "
@@ -402,7 +407,7 @@ class Store:
             [source],
         )
         self._run(f"DELETE FROM {name} WHERE id IN (SELECT new_id FROM _seller_match)")
-        for spec, table, _file in staged:
+        for _spec, table, _file in staged:
             for column in ("seller_id", "manager_id"):
                 if column in table.columns:
                     self._run(
