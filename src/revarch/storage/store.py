@@ -12,7 +12,7 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +203,28 @@ class Store:
     def count(self, name: str) -> int:
         return int(self._run(f"SELECT count(*) FROM {_quote(name)}")[0][0])
 
+    def insert_rows(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert rows (dicts with the same keys) into a table in one transaction.
+
+        Meant for the small records people enter (answers, plans, audits).
+        Raises ``ValueError`` when the rows do not all have the same keys.
+        """
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        for number, row in enumerate(rows, start=1):
+            if set(row) != set(columns):
+                raise ValueError(
+                    f"row {number} for table {name} has columns {sorted(row)}, "
+                    f"expected {sorted(columns)}"
+                )
+        names = ", ".join(_quote(column) for column in columns)
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {_quote(name)} ({names}) VALUES ({marks})"
+        with self.transaction():
+            self._con.executemany(sql, [[row[c] for c in columns] for row in rows])
+        return len(rows)
+
     # -- running Ibis expressions ----------------------------------------------
 
     def sql(self, expr: ir.Expr) -> str:
@@ -254,6 +276,16 @@ class Store:
                 "semicolon separated, and export it again if needed"
             ) from exc
         columns = [row[0] for row in self._run(f"DESCRIBE {name}")]
+        if len(columns) == 1 and re.search(r"[,;]", columns[0]):
+            # DuckDB's sniffer falls back to a single column, instead of
+            # failing, when a row is cut short or a quote is left open.
+            self._run(f"DROP TABLE {name}")
+            raise InputError(
+                f"{path}: the rows could not be split into columns, so the file "
+                f"is probably truncated (its last line, line "
+                f"{_count_lines(prepared.readable)}, ends mid-row or inside an "
+                "open quote); export it again"
+            )
         headers = tuple(column.strip() for column in columns)
         seen: dict[str, str] = {}
         for original, header in zip(columns, headers, strict=True):
@@ -457,7 +489,7 @@ class Store:
                 f"{file}: duplicate {key} for table {spec.name}: {examples}; "
                 "each must appear once; remove the duplicates and import again"
             )
-        if spec.key == ("import_source", "source_id"):
+        if "import_source" in spec.key:
             return
         join = " AND ".join(f"t.{c} = s.{c}" for c in spec.key)
         clash = self._run(
@@ -606,6 +638,17 @@ def _default(spec: TableSpec, column: str) -> str:
     if " DEFAULT " in kind:
         return kind.split(" DEFAULT ", 1)[1]
     return f"CAST(NULL AS {_base_type(spec, column)})"
+
+
+def _count_lines(path: Path) -> int:
+    """Count the lines of a file, the last one with or without a newline."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _base_type(spec: TableSpec, column: str) -> str:
