@@ -6,14 +6,24 @@ commands show which value they used.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from revarch.errors import ConfigError
+from revarch.framework import DEFAULT_SKILLS, GROUP_PRIOR_TIERS
 
 CONFIG_FILE = "revarch.yaml"
 
@@ -133,6 +143,274 @@ class Process(StrictModel):
         return bool(self.stages)
 
 
+def skill_key(name: str) -> str:
+    """Reduce a skill name or alias to lowercase letters and digits for matching."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class Skill(StrictModel):
+    """One skill of the catalog: its group, function, prior tier and activities."""
+
+    name: str = Field(min_length=1)
+    group: Literal["system", "relationship", "other"] = "other"
+    function: int = Field(ge=1, le=11)
+    # Defaults to the group's prior tier: system 1, relationship 3, other 2.
+    prior_tier: int | None = Field(None, ge=1, le=3)
+    # Published gap in percent, used until the workspace measures one.
+    prior_gap: float | None = None
+    aliases: list[str] = []
+    activities: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _group_tier(self) -> Skill:
+        if self.prior_tier is None:
+            self.prior_tier = GROUP_PRIOR_TIERS[self.group]
+        return self
+
+
+def _default_catalog() -> list[Skill]:
+    return [
+        Skill(
+            name=spec.name,
+            group=spec.group,  # type: ignore[arg-type]
+            function=spec.function,
+            prior_tier=spec.prior_tier,
+            prior_gap=spec.prior_gap,
+            aliases=list(spec.aliases),
+            activities=list(spec.activities),
+        )
+        for spec in DEFAULT_SKILLS
+    ]
+
+
+class Skills(StrictModel):
+    """The skill catalog that assessments score, and the pre-hire screening set."""
+
+    catalog: list[Skill] = Field(default_factory=_default_catalog, min_length=1)
+    # Skill names (or aliases) the pre-hire screen uses; empty means the
+    # catalog's system skills.
+    screening_skills: list[str] = []
+
+    @field_validator("catalog")
+    @classmethod
+    def _unique_names(cls, catalog: list[Skill]) -> list[Skill]:
+        seen: dict[str, str] = {}
+        for skill in catalog:
+            for name in (skill.name, *skill.aliases):
+                key = skill_key(name)
+                if not key:
+                    raise ValueError(f"skill name or alias {name!r} has no letters")
+                owner = seen.setdefault(key, skill.name)
+                if owner != skill.name:
+                    raise ValueError(
+                        f"{name!r} of skill {skill.name!r} also names skill "
+                        f"{owner!r}; every name and alias must be unique"
+                    )
+        return catalog
+
+    @model_validator(mode="after")
+    def _known_screening_skills(self) -> Skills:
+        known = {
+            skill_key(name)
+            for skill in self.catalog
+            for name in (skill.name, *skill.aliases)
+        }
+        for name in self.screening_skills:
+            if skill_key(name) not in known:
+                names = ", ".join(skill.name for skill in self.catalog)
+                raise ValueError(
+                    f"screening skill {name!r} is not in the catalog; use one "
+                    f"of: {names}"
+                )
+        return self
+
+
+class HiringProfile(StrictModel):
+    """What hiring screens for: competencies with minimum scores, and experience."""
+
+    # Skills (names or aliases) the go-to-market strategy requires.
+    required_competencies: list[str] = []
+    # Minimum assessment score (0-100) per skill that a candidate must reach.
+    competency_thresholds: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
+    # Years of experience asked for; experience alone screens no competency.
+    min_experience_years: float | None = Field(None, ge=0)
+
+
+# -- sales leadership and compensation ----------------------------------------
+
+
+class InspectionQuestion(StrictModel):
+    """One qualification question asked of every inspected opportunity."""
+
+    # Stable key that answers are stored under; keep it when rewording the text.
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    text: str = Field(min_length=1)
+
+
+def _default_questions() -> list[InspectionQuestion]:
+    return [
+        InspectionQuestion(
+            id="reason", text="Is there a compelling reason to buy now?"
+        ),
+        InspectionQuestion(id="budget", text="Is the budget known?"),
+        InspectionQuestion(
+            id="decision",
+            text="Are the decision makers and the decision process known?",
+        ),
+        InspectionQuestion(id="timeline", text="Is the timeline known?"),
+        InspectionQuestion(
+            id="value", text="Is the value quantified in the buyer's terms?"
+        ),
+    ]
+
+
+class Inspection(StrictModel):
+    """The weekly pipeline inspection: the same questions for every opportunity."""
+
+    questions: list[InspectionQuestion] = Field(
+        default_factory=_default_questions, min_length=1
+    )
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(
+        cls, questions: list[InspectionQuestion]
+    ) -> list[InspectionQuestion]:
+        seen: set[str] = set()
+        for question in questions:
+            if question.id in seen:
+                raise ValueError(f"question id {question.id!r} appears twice")
+            seen.add(question.id)
+        return questions
+
+
+class Forecasting(StrictModel):
+    """The forecast category that forecast accuracy measures."""
+
+    category: str = Field("commit", min_length=1)
+
+
+CompMeasure = Literal[
+    "margin", "process_adherence", "competency_development", "revenue"
+]
+# Default component weights in percent: high-margin opportunities 30, process
+# adherence 20, competency development 10, revenue 40.
+DEFAULT_COMP_WEIGHTS: dict[str, float] = {
+    "margin": 30.0,
+    "process_adherence": 20.0,
+    "competency_development": 10.0,
+    "revenue": 40.0,
+}
+PositiveAmount = Annotated[float, Field(gt=0)]
+
+
+class CompTier(StrictModel):
+    """An accelerator: above this attainment each unit of attainment pays ``rate``."""
+
+    above: float = Field(ge=0)
+    rate: float = Field(ge=0)
+
+
+class CompComponent(StrictModel):
+    """One component of the comp plan: what it measures and how it pays.
+
+    ``target`` is required: money for margin and revenue (``quota`` takes the
+    seller's quota for the period), a share (0-1] for process adherence and
+    points of mean Tier 1 score for competency development.
+    """
+
+    measure: CompMeasure
+    # Percent of the target incentive; defaults to the framework's weight.
+    weight: float | None = Field(None, ge=0, le=100)
+    target: PositiveAmount | Literal["quota"]
+    target_by_role: dict[str, PositiveAmount] = {}
+    target_by_seller: dict[str, PositiveAmount] = {}
+    # Attainment (actual / target) below which the component pays nothing.
+    threshold: float = Field(0.0, ge=0)
+    # Largest payout factor (payout / weighted target incentive).
+    cap: float = Field(2.0, gt=0)
+    curve: Literal["linear", "tiered"] = "linear"
+    tiers: list[CompTier] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CompComponent:
+        if self.weight is None:
+            self.weight = DEFAULT_COMP_WEIGHTS[self.measure]
+        if self.target == "quota" and self.measure != "revenue":
+            raise ValueError(
+                f"target 'quota' applies to the revenue component only, not to "
+                f"{self.measure}; give a number"
+            )
+        if self.measure == "process_adherence":
+            shares = [self.target, *self.target_by_role.values()]
+            shares += list(self.target_by_seller.values())
+            if any(isinstance(v, float) and v > 1 for v in shares):
+                raise ValueError(
+                    "process_adherence targets are shares of required activities "
+                    "(0-1], for example 0.8"
+                )
+        if self.curve == "tiered" and not self.tiers:
+            raise ValueError("curve 'tiered' needs tiers: [{above: 1.0, rate: 2.0}]")
+        if self.curve == "linear" and self.tiers:
+            raise ValueError("tiers apply to curve 'tiered' only; set curve: tiered")
+        starts = [tier.above for tier in self.tiers]
+        if starts != sorted(set(starts)):
+            raise ValueError("tiers must be in increasing order of 'above', each once")
+        return self
+
+
+class CompPlan(StrictModel):
+    """The incentive plan: target incentive per seller and weighted components.
+
+    Every money amount (target incentives, money targets) is set here and never
+    defaulted; amounts are in the base currency, per plan period.
+    """
+
+    name: str = "Sales compensation plan"
+    period: Literal["month", "quarter", "year"] = "quarter"
+    target_incentive: PositiveAmount | None = None
+    target_incentive_by_role: dict[str, PositiveAmount] = {}
+    target_incentive_by_seller: dict[str, PositiveAmount] = {}
+    # Roles on the plan (sellers.role); empty means every seller.
+    roles: list[str] = []
+    components: list[CompComponent] = Field(min_length=1)
+
+    @field_validator("components")
+    @classmethod
+    def _weights_sum(cls, components: list[CompComponent]) -> list[CompComponent]:
+        measures = [component.measure for component in components]
+        for measure in measures:
+            if measures.count(measure) > 1:
+                raise ValueError(f"measure {measure!r} appears in two components")
+        total = sum(component.weight or 0.0 for component in components)
+        if abs(total - 100.0) > 1e-6:
+            parts = " + ".join(f"{c.measure} {c.weight:g}" for c in components)
+            raise ValueError(
+                f"component weights sum to {total:g} ({parts}); they must sum to 100"
+            )
+        return components
+
+    @model_validator(mode="after")
+    def _incentive_given(self) -> CompPlan:
+        if (
+            self.target_incentive is None
+            and not self.target_incentive_by_role
+            and not self.target_incentive_by_seller
+        ):
+            raise ValueError(
+                "target_incentive is missing: set comp.target_incentive (base "
+                "currency per period), or target_incentive_by_role or "
+                "target_incentive_by_seller"
+            )
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def weights(self) -> dict[str, float]:
+        """Component weights as fractions of the target incentive, by measure."""
+        return {c.measure: (c.weight or 0.0) / 100 for c in self.components}
+
+
 class Settings(StrictModel):
     """Everything in ``revarch.yaml``."""
 
@@ -142,6 +420,13 @@ class Settings(StrictModel):
     fields: Fields = Fields()
     as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     process: Process = Process()
+    # Planned training spend per skill (name or alias), in the base currency.
+    training_budget: dict[str, Annotated[float, Field(ge=0)]] = {}
+    hiring_profile: HiringProfile | None = None
+    skills: Skills = Skills()
+    inspection: Inspection = Inspection()
+    forecast: Forecasting = Forecasting()
+    comp: CompPlan | None = None
 
 
 def _format_location(loc: tuple[int | str, ...]) -> str:

@@ -151,6 +151,22 @@ QUOTAS = TableSpec(
     ("seller_id", "period"),
 )
 
+# Skill assessments: sellers' and candidates' scores (0-100) and leaders'
+# ratings of their sellers. ``rater`` is '' when the file names none.
+ASSESSMENTS = TableSpec(
+    "assessments",
+    (
+        ("person_id", "VARCHAR NOT NULL"),
+        ("person_name", "VARCHAR"),
+        ("kind", "VARCHAR NOT NULL"),
+        ("skill", "VARCHAR NOT NULL"),
+        ("assessed_on", "DATE NOT NULL"),
+        ("score", "DOUBLE NOT NULL"),
+        ("rater", "VARCHAR NOT NULL DEFAULT ''"),
+    ),
+    ("person_id", "kind", "skill", "assessed_on", "rater"),
+)
+
 IMPORTED_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -161,6 +177,7 @@ IMPORTED_TABLES: dict[str, TableSpec] = {
         STAGE_LABELS,
         FX_RATES,
         QUOTAS,
+        ASSESSMENTS,
     )
 }
 
@@ -192,5 +209,62 @@ SYSTEM_DDL = (
   message VARCHAR NOT NULL,
   examples VARCHAR NOT NULL,
   PRIMARY KEY (import_source, kind)
+)""",
+    # Diagnosis answers, one row per question answered; entered_at is the
+    # wall-clock time and never moves the as-of date.
+    """CREATE TABLE IF NOT EXISTS diagnosis_answers (
+  respondent VARCHAR NOT NULL,
+  role VARCHAR NOT NULL,
+  round INTEGER NOT NULL,
+  function INTEGER NOT NULL,
+  question VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  entered_at TIMESTAMP NOT NULL
+)""",
+    # Saved roadmaps: one row per line (sprint, later or maintain); detail
+    # holds the line as JSON.
+    """CREATE TABLE IF NOT EXISTS roadmap_lines (
+  roadmap_id INTEGER NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  as_of DATE NOT NULL,
+  line INTEGER NOT NULL,
+  kind VARCHAR NOT NULL,
+  sprint INTEGER,
+  function INTEGER NOT NULL,
+  starts_on DATE,
+  ends_on DATE,
+  detail VARCHAR NOT NULL,
+  PRIMARY KEY (roadmap_id, line)
+)""",
+    # Quarterly alignment audits; detail holds the whole audit as JSON.
+    """CREATE TABLE IF NOT EXISTS audits (
+  id INTEGER PRIMARY KEY,
+  period VARCHAR NOT NULL,
+  created_at TIMESTAMP NOT NULL,
+  as_of DATE NOT NULL,
+  passed INTEGER NOT NULL,
+  recommended_function INTEGER,
+  detail VARCHAR NOT NULL
+)""",
+    # Managers' forecast submissions, never overwritten: each row is one
+    # snapshot. submitted_at is the wall-clock time (UTC) and never moves the
+    # as-of date.
+    """CREATE TABLE IF NOT EXISTS forecasts (
+  manager_id VARCHAR NOT NULL,
+  period VARCHAR NOT NULL,
+  category VARCHAR NOT NULL,
+  amount DOUBLE NOT NULL,
+  currency VARCHAR NOT NULL,
+  submitted_at TIMESTAMP NOT NULL,
+  source VARCHAR NOT NULL
+)""",
+    # Answers to the pipeline inspection's questions; the latest answer per
+    # opportunity and question counts. answered_at is wall-clock time (UTC).
+    """CREATE TABLE IF NOT EXISTS inspection_answers (
+  opportunity_id VARCHAR NOT NULL,
+  question VARCHAR NOT NULL,
+  answer VARCHAR NOT NULL CHECK (answer IN ('yes', 'no', 'unknown')),
+  answered_at TIMESTAMP NOT NULL,
+  answered_by VARCHAR
 )""",
 )

@@ -1,0 +1,88 @@
+"""One row per opportunity, ready for outcome metrics.
+
+Adds to the derived ``opportunity_summary``: amounts in the base currency,
+the creation date in the workspace timezone, and the seller, manager, team
+and region each opportunity is grouped under.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import ibis.expr.types as ir
+
+from revarch.money import amount_date, convert_to_base
+from revarch.timeframe import local_date
+
+if TYPE_CHECKING:
+    from revarch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+SUMMARY = "opportunity_summary"
+
+
+def read_summary(workspace: Workspace) -> ir.Table:
+    """Rebuild the derived tables when stale and return the summary."""
+    from revarch.process.derived import ensure_derived
+
+    ensure_derived(workspace)
+    return workspace.store.table(SUMMARY)
+
+
+def _sellers(workspace: Workspace) -> ir.Table:
+    """Return id, name, manager, manager name, team and region per seller."""
+    sellers = workspace.store.table("sellers")
+    sellers = sellers.filter(~sellers.is_deleted)
+    people = sellers.select(_person_id=sellers.id, _person_name=sellers.name.nullif(""))
+    joined = sellers.left_join(people, sellers.manager_id == people._person_id)
+    return joined.select(
+        _seller_id=joined.id,
+        seller_name=joined.name.nullif("").coalesce(joined.id),
+        manager=joined.manager_id.nullif(""),
+        manager_name=joined._person_name.coalesce(joined.manager_id.nullif("")),
+        team=joined.team.nullif(""),
+        _seller_region=joined.region.nullif(""),
+    )
+
+
+def outcome_rows(workspace: Workspace) -> ir.Table:
+    """Return the summary with base amounts, local creation date and groups.
+
+    Raises ``InputError`` when an amount's currency has no rate in effect.
+    """
+    summary = read_summary(workspace)
+    zone = workspace.settings.company.timezone
+    dated = summary.mutate(
+        created_date=local_date(summary.created_at, zone),
+        fx_date=amount_date(summary, zone),
+    )
+    converted = convert_to_base(
+        workspace,
+        dated,
+        amounts=["amount", "last_amount"],
+        label="opportunity_id",
+    )
+    sellers = _sellers(workspace)
+    joined = converted.left_join(sellers, converted.seller_id == sellers._seller_id)
+    return joined.select(
+        "opportunity_id",
+        "status",
+        "created_date",
+        "close_date",
+        "amount_base",
+        "last_amount_base",
+        "cycle_days",
+        "negative_cycle",
+        seller=joined.seller_id,
+        seller_name=joined.seller_name.coalesce(joined.seller_id),
+        manager=joined.manager,
+        manager_name=joined.manager_name,
+        team=joined.team,
+        region=joined.region.nullif("").coalesce(joined._seller_region),
+        pipeline=joined.pipeline.nullif(""),
+        type=joined.type.nullif(""),
+        source=joined.lead_source.nullif(""),
+        product=joined.product.nullif(""),
+    )

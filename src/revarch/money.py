@@ -1,0 +1,156 @@
+"""Converting amounts to the workspace's base currency.
+
+The ``fx_rates`` table contains ``currency``, ``date`` (from which the rate
+applies) and ``rate`` (base-currency units per unit of the currency). The
+rate in effect on a date is the latest one on or before it, as Salesforce's
+dated conversion rates work. An amount in the base currency converts at 1
+and needs no rate; any other currency without a rate in effect is an error,
+so amounts in different currencies are never added up unconverted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import ibis
+import ibis.expr.datatypes as dtypes
+import ibis.expr.types as ir
+
+from revarch.errors import InputError
+from revarch.timeframe import local_date
+
+if TYPE_CHECKING:
+    from revarch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+RATE_COLUMN = "fx_rate"
+_CURRENCY = "_fx_currency"
+
+
+def normalize_currency(currency: ir.StringValue, base: str) -> ir.StringValue:
+    """Return the upper-case ISO code; a missing currency means the base one."""
+    # NOTE: importers record the currency of every amount; a row without one
+    # comes from a single-currency export and is read as the base currency.
+    return currency.strip().upper().nullif("").fill_null(base)
+
+
+def amount_date(
+    summary: ir.Table, timezone: str, *, status: str = "status"
+) -> ir.DateValue:
+    """Return the conversion date: close date when closed, else creation date.
+
+    Creation timestamps are cut into dates in ``timezone``. A closed
+    opportunity without a close date falls back to its creation date.
+    """
+    created = local_date(summary.created_at, timezone)
+    closed = summary[status].isin(["won", "lost"])
+    return closed.ifelse(summary.close_date.coalesce(created), created)
+
+
+def _rates(workspace: Workspace) -> ir.Table:
+    rates = workspace.store.table("fx_rates")
+    rates = rates.filter(~rates.is_deleted)
+    return rates.select(
+        _rate_currency=rates.currency.strip().upper(),
+        _rate_date=rates.date,
+        _rate=rates.rate,
+    )
+
+
+def attach_rates(
+    workspace: Workspace,
+    table: ir.Table,
+    *,
+    amounts: Sequence[str],
+    currency: str = "currency",
+    date: str = "fx_date",
+    label: str | None = None,
+) -> ir.Table:
+    """Add ``fx_rate`` to every row: base units per unit of its currency.
+
+    Joins ``fx_rates`` as of each row's ``date`` (the latest rate on or
+    before it). Raises ``InputError`` naming the currency and the date when a
+    row with a non-null amount in ``amounts`` has a foreign currency and no
+    rate in effect. ``label`` names the column that identifies a row in that
+    message (an opportunity id, for example).
+    """
+    base = workspace.settings.company.currency
+    rows = table.mutate(**{_CURRENCY: normalize_currency(table[currency], base)})
+    rates = _rates(workspace)
+    joined = rows.asof_join(
+        rates,
+        on=rows[date] >= rates._rate_date,
+        predicates=[rows[_CURRENCY] == rates._rate_currency],
+    )
+    rate = (joined[_CURRENCY] == base).ifelse(
+        ibis.literal(1.0), joined._rate.cast(dtypes.float64)
+    )
+    with_rate = joined.mutate(**{RATE_COLUMN: rate}).select(*table.columns, RATE_COLUMN)
+    _check_rates(workspace, with_rate, amounts, currency, date, label)
+    return with_rate
+
+
+def _check_rates(
+    workspace: Workspace,
+    with_rate: ir.Table,
+    amounts: Sequence[str],
+    currency: str,
+    date: str,
+    label: str | None,
+) -> None:
+    """Raise ``InputError`` for the first amount that has no rate in effect."""
+    if not amounts:
+        return
+    has_amount = ibis.or_(*(with_rate[name].notnull() for name in amounts))
+    missing = with_rate.filter(has_amount, with_rate[RATE_COLUMN].isnull())
+    base = workspace.settings.company.currency
+    missing = missing.mutate(_code=normalize_currency(missing[currency], base))
+    first = workspace.store.rows(missing.order_by(["_code", date]), limit=1)
+    if not first:
+        return
+    row = first[0]
+    count = workspace.store.fetch(missing.count())
+    raise InputError(_missing_rate_message(row, count, date, label, base))
+
+
+def _missing_rate_message(
+    row: dict[str, object], count: int, date: str, label: str | None, base: str
+) -> str:
+    code = row["_code"]
+    day = row[date]
+    when = day.isoformat() if isinstance(day, dt.date) else "an unknown date"
+    which = f" (for example {row[label]})" if label and row.get(label) else ""
+    return (
+        f"no fx_rates rate for currency {code} on or before {when}, needed to "
+        f"convert {count} amount(s) to the base currency {base}{which}; "
+        f"add a rate for {code} dated on or before {when} ({base} per 1 {code}) "
+        "to fx_rates, for example with an fx_rates.csv through `revarch import csv`"
+    )
+
+
+def convert_to_base(
+    workspace: Workspace,
+    table: ir.Table,
+    *,
+    amounts: Sequence[str],
+    currency: str = "currency",
+    date: str = "fx_date",
+    label: str | None = None,
+    suffix: str = "_base",
+) -> ir.Table:
+    """Add ``<amount><suffix>`` columns in the base currency for each amount.
+
+    See ``attach_rates`` for the rate rule and the error on a missing rate.
+    """
+    with_rate = attach_rates(
+        workspace, table, amounts=amounts, currency=currency, date=date, label=label
+    )
+    converted = {
+        f"{name}{suffix}": with_rate[name].cast(dtypes.float64) * with_rate[RATE_COLUMN]
+        for name in amounts
+    }
+    return with_rate.mutate(**converted)

@@ -1,0 +1,382 @@
+"""Time rules: the as-of date, periods, windows and local dates.
+
+Period identifiers:
+
+- ``2025-W14``: ISO week 14 of ISO year 2025 (Monday to Sunday).
+- ``2025-03``: calendar month.
+- ``2025-CQ2``: calendar quarter (April to June 2025).
+- ``FY2025``: fiscal year, named by the calendar year in which it ends. With
+  ``company.fiscal_year_start_month: 4``, FY2025 runs from 2024-04-01 to
+  2025-03-31. With the default start month 1, fiscal and calendar years agree.
+- ``2025-Q2``: second quarter of FY2025 (July to September 2024 when the
+  fiscal year starts in April).
+
+Timestamps are stored in UTC and cut into dates in the workspace timezone.
+Date-only fields (close dates) are never shifted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import ibis
+import ibis.expr.datatypes as dtypes
+import ibis.expr.types as ir
+
+from revarch.errors import InputError
+
+if TYPE_CHECKING:
+    from revarch.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+PeriodKind = Literal["week", "month", "quarter", "year", "calendar_quarter"]
+View = Literal["snapshot", "cohort"]
+
+PERIOD_FORMS = (
+    "2025-W14 (ISO week), 2025-03 (month), 2025-Q2 (fiscal quarter), "
+    "FY2025 (fiscal year, named by the year it ends in) or 2025-CQ2 "
+    "(calendar quarter)"
+)
+
+_PATTERNS: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
+    ("week", re.compile(r"^(\d{4})-W(\d{1,2})$")),
+    ("month", re.compile(r"^(\d{4})-(\d{1,2})$")),
+    ("quarter", re.compile(r"^(\d{4})-Q(\d)$")),
+    ("calendar_quarter", re.compile(r"^(\d{4})-CQ(\d)$")),
+    ("year", re.compile(r"^FY(\d{4})$")),
+)
+
+
+# -- periods -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A named span of dates; ``start`` and ``end`` are both inclusive."""
+
+    id: str
+    kind: PeriodKind
+    start: dt.date
+    end: dt.date
+
+    def contains(self, day: dt.date) -> bool:
+        """Return whether ``day`` falls in the period."""
+        return self.start <= day <= self.end
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    """Return (year, month) ``months`` after the given month (1-based)."""
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def _month_span(year: int, month: int, months: int) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of ``months`` months from year/month."""
+    end_year, end_month = _add_months(year, month, months)
+    start = dt.date(year, month, 1)
+    return start, dt.date(end_year, end_month, 1) - dt.timedelta(days=1)
+
+
+def fiscal_year_of(day: dt.date, start_month: int) -> int:
+    """Return the fiscal year of a date: the calendar year in which it ends."""
+    if start_month == 1 or day.month < start_month:
+        return day.year
+    return day.year + 1
+
+
+def fiscal_year_start(fiscal_year: int, start_month: int) -> dt.date:
+    """Return the first day of a fiscal year."""
+    year = fiscal_year if start_month == 1 else fiscal_year - 1
+    return dt.date(year, start_month, 1)
+
+
+def _fiscal_quarter(fiscal_year: int, quarter: int, start_month: int) -> Period:
+    first = fiscal_year_start(fiscal_year, start_month)
+    year, month = _add_months(first.year, first.month, (quarter - 1) * 3)
+    start, end = _month_span(year, month, 3)
+    return Period(f"{fiscal_year}-Q{quarter}", "quarter", start, end)
+
+
+def period_of(day: dt.date, kind: PeriodKind, start_month: int = 1) -> Period:
+    """Return the period of ``kind`` that contains ``day``."""
+    if kind == "week":
+        iso = day.isocalendar()
+        return parse_period(f"{iso.year}-W{iso.week:02d}", start_month)
+    if kind == "month":
+        start, end = _month_span(day.year, day.month, 1)
+        return Period(f"{day.year}-{day.month:02d}", "month", start, end)
+    if kind == "calendar_quarter":
+        quarter = (day.month - 1) // 3 + 1
+        return parse_period(f"{day.year}-CQ{quarter}", start_month)
+    fiscal_year = fiscal_year_of(day, start_month)
+    if kind == "year":
+        return parse_period(f"FY{fiscal_year}", start_month)
+    quarter = (day.month - start_month) % 12 // 3 + 1
+    return _fiscal_quarter(fiscal_year, quarter, start_month)
+
+
+def _invalid_period(text: str, flag: str, reason: str) -> InputError:
+    return InputError(f"invalid {flag} {text!r}: {reason}; use one of {PERIOD_FORMS}")
+
+
+def parse_period(text: str, start_month: int = 1, *, flag: str = "--period") -> Period:
+    """Parse a period identifier; raise ``InputError`` naming ``flag``.
+
+    ``start_month`` is the first month (1-12) of the fiscal year.
+    """
+    cleaned = text.strip().upper()
+    for kind, pattern in _PATTERNS:
+        match = pattern.match(cleaned)
+        if match:
+            return _build_period(cleaned, kind, match.groups(), start_month, flag)
+    raise _invalid_period(text, flag, "not a period identifier")
+
+
+def _build_period(
+    text: str,
+    kind: PeriodKind,
+    groups: tuple[str | Any, ...],
+    start_month: int,
+    flag: str,
+) -> Period:
+    year = int(groups[0])
+    if year < 1:
+        raise _invalid_period(text, flag, "the year must be 1 or later")
+    number = int(groups[1]) if len(groups) > 1 else 0
+    if kind == "week":
+        try:
+            start = dt.date.fromisocalendar(year, number, 1)
+        except ValueError:
+            raise _invalid_period(
+                text, flag, f"ISO year {year} has no week {number}"
+            ) from None
+        return Period(f"{year}-W{number:02d}", kind, start, start + dt.timedelta(6))
+    if kind == "month":
+        if not 1 <= number <= 12:
+            raise _invalid_period(text, flag, "the month must be 01 to 12")
+        start, end = _month_span(year, number, 1)
+        return Period(f"{year}-{number:02d}", kind, start, end)
+    if kind in ("quarter", "calendar_quarter") and not 1 <= number <= 4:
+        raise _invalid_period(text, flag, "the quarter must be 1 to 4")
+    if kind == "calendar_quarter":
+        start, end = _month_span(year, (number - 1) * 3 + 1, 3)
+        return Period(f"{year}-CQ{number}", kind, start, end)
+    if kind == "quarter":
+        return _fiscal_quarter(year, number, start_month)
+    start, end = _month_span(fiscal_year_start(year, start_month).year, start_month, 12)
+    return Period(f"FY{year}", kind, start, end)
+
+
+def period_key(
+    day: ir.DateValue, kind: PeriodKind, start_month: int = 1
+) -> ir.StringValue:
+    """Return an expression giving the period identifier of each date."""
+    year = day.year()
+    month = day.month()
+    if kind == "week":
+        week = day.week_of_year().cast(dtypes.string).lpad(2, "0")
+        return day.iso_year().cast(dtypes.string).concat("-W", week)
+    if kind == "month":
+        return year.cast(dtypes.string).concat(
+            "-", month.cast(dtypes.string).lpad(2, "0")
+        )
+    if kind == "calendar_quarter":
+        quarter = (month - 1) // 3 + 1
+        return year.cast(dtypes.string).concat("-CQ", quarter.cast(dtypes.string))
+    shift = 1 if start_month > 1 else 0
+    fiscal_year = year + (month >= start_month).ifelse(shift, 0)
+    if kind == "year":
+        return ibis.literal("FY").concat(fiscal_year.cast(dtypes.string))
+    quarter = (month - start_month + 12) % 12 // 3 + 1
+    return fiscal_year.cast(dtypes.string).concat("-Q", quarter.cast(dtypes.string))
+
+
+# -- instants and dates ------------------------------------------------------
+
+
+# DuckDB's timezone(zone, value) converts both ways, by the type of value.
+WallTime = dtypes.Timestamp()
+UtcInstant = dtypes.Timestamp(timezone="UTC")
+
+
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _as_utc_instant(zone: str, value: WallTime) -> UtcInstant:  # type: ignore[valid-type]
+    """Interpret a zone-less timestamp as wall time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]
+def _wall_time(zone: str, value: UtcInstant) -> WallTime:  # type: ignore[valid-type]
+    """Return the wall time in ``zone`` of an instant."""
+
+
+def local_date(instant: ir.TimestampValue, timezone: str) -> ir.DateValue:
+    """Cut a UTC timestamp (stored without a zone) into a date in ``timezone``."""
+    if timezone == "UTC":
+        return instant.date()
+    return _wall_time(timezone, _as_utc_instant("UTC", instant)).date()
+
+
+def parse_date(text: str | dt.date, flag: str) -> dt.date:
+    """Parse a YYYY-MM-DD date given with ``flag``; raise ``InputError`` if invalid."""
+    if isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"invalid {flag} {text!r}: use a date in the form YYYY-MM-DD, "
+            "for example 2025-03-31"
+        ) from None
+
+
+# -- the as-of date ------------------------------------------------------------
+
+
+def _live_opportunities(workspace: Workspace) -> ir.Table:
+    opportunities = workspace.store.table("opportunities")
+    return opportunities.filter(~opportunities.is_deleted, ~opportunities.is_merged)
+
+
+def _event_dates(workspace: Workspace) -> ir.Table:
+    """Return one ``day`` row per business event, as a local date."""
+    store = workspace.store
+    zone = workspace.settings.company.timezone
+    live = _live_opportunities(workspace)
+    events = store.table("stage_events")
+    events = events.filter(~events.is_deleted, events.opportunity_id.isin(live.id))
+    activities = store.table("activities")
+    activities = activities.filter(
+        ~activities.is_deleted,
+        activities.opportunity_id.isnull() | activities.opportunity_id.isin(live.id),
+    )
+    closed = live.filter(live.status.isin(["won", "lost"]))
+    return ibis.union(
+        events.select(day=local_date(events.entered_at, zone)),
+        live.select(day=local_date(live.created_at, zone)),
+        activities.select(day=local_date(activities.occurred_at, zone)),
+        closed.select(day=closed.close_date),
+    )
+
+
+def compute_as_of(workspace: Workspace) -> dt.date | None:
+    """Return the latest business event date in the data, or None without data.
+
+    Counts stage history entries, opportunity creation, activities and the
+    close dates of closed opportunities, never the (future) close date of an
+    open one. Deleted and merged records are left out.
+    """
+    days = _event_dates(workspace)
+    found = workspace.store.rows(days.aggregate(latest=days.day.max()))
+    return found[0]["latest"] if found else None
+
+
+def resolve_as_of(workspace: Workspace, as_of: str | dt.date | None = None) -> dt.date:
+    """Return the as-of date: ``as_of``, else the setting, else the data's.
+
+    A workspace without any business event falls back to today's date in the
+    workspace timezone.
+    """
+    if as_of is not None:
+        return parse_date(as_of, "--as-of")
+    setting = workspace.settings.as_of
+    if setting is not None:
+        return parse_date(setting, "as_of setting")
+    found = compute_as_of(workspace)
+    if found is not None:
+        return found
+    # NOTE: an empty workspace has no business events, so "now" is the clock;
+    # its outputs are empty anyway.
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(workspace.settings.company.timezone)
+    log.info("no business events in the workspace; the as-of date is today")
+    return dt.datetime.now(zone).date()
+
+
+# -- windows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates an analysis covers.
+
+    ``since`` and ``until`` are inclusive and optional. Nothing after the
+    as-of date is known, so every window also ends at ``as_of``.
+    """
+
+    view: View
+    since: dt.date | None
+    until: dt.date | None
+    as_of: dt.date
+
+    @property
+    def end(self) -> dt.date:
+        """Return the last date covered: ``until`` or the as-of date."""
+        if self.until is None:
+            return self.as_of
+        return min(self.until, self.as_of)
+
+    def includes(self, day: ir.DateValue) -> ir.BooleanValue:
+        """Return an expression: whether ``day`` falls in the window."""
+        inside = day.notnull() & (day <= ibis.literal(self.end))
+        if self.since is not None:
+            inside &= day >= ibis.literal(self.since)
+        return inside
+
+    def with_view(self, view: View) -> Window:
+        """Return the same dates with another view."""
+        return Window(view, self.since, self.until, self.as_of)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "view": self.view,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "as_of": self.as_of.isoformat(),
+        }
+
+
+def make_window(
+    workspace: Workspace,
+    *,
+    view: View = "snapshot",
+    since: str | dt.date | None = None,
+    until: str | dt.date | None = None,
+    as_of: str | dt.date | None = None,
+    period: str | None = None,
+) -> Window:
+    """Build a window from command-line values; raise ``InputError`` on bad ones.
+
+    ``period`` (a period identifier) sets both ``since`` and ``until`` and
+    cannot be combined with them.
+    """
+    if period is not None:
+        if since is not None or until is not None:
+            raise InputError(
+                f"--period {period!r} cannot be combined with --since/--until; "
+                "pass either a period or dates"
+            )
+        start_month = workspace.settings.company.fiscal_year_start_month
+        chosen = parse_period(period, start_month)
+        since, until = chosen.start, chosen.end
+    first = parse_date(since, "--since") if since is not None else None
+    last = parse_date(until, "--until") if until is not None else None
+    if first is not None and last is not None and first > last:
+        raise InputError(
+            f"--since {first.isoformat()} is after --until {last.isoformat()}; "
+            "swap them or widen the window"
+        )
+    return Window(view, first, last, resolve_as_of(workspace, as_of))
