@@ -216,3 +216,36 @@ def csv_tables(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
+
+
+@import_app.command()
+def assessments(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Assessment CSV: person id, kind (seller, candidate, "
+            "leader_rating), date, optional rater, and either skill and score "
+            "columns or one column per skill."
+        ),
+    ],
+    source: SourceOption = None,
+    partial: PartialOption = False,
+    day_first: DayFirstOption = False,
+    month_first: MonthFirstOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import skill assessments: sellers' and candidates' scores, leader ratings.
+
+    Scores run from 0 to 100. Skills match the catalog (skills.catalog in
+    revarch.yaml) by name or alias, ignoring case. Any invalid row stops the
+    import with nothing written.
+
+    Example: revarch import assessments assessments-2025-Q2.csv
+    """
+    from revarch.talent.assessments import import_assessments
+
+    with workspace(ctx) as ws, DelayedProgress("Importing") as progress:
+        options = _options(source, partial, None, day_first, month_first, progress)
+        result = import_assessments(ws, file, options)
+    _finish(result, as_json)
