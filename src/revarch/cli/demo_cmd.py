@@ -25,7 +25,7 @@ def demo(
         typer.Option(min=0.01, help="Multiplies opportunity volume (160: ~1M)."),
     ] = 1.0,
 ) -> None:
-    """Generate a believable B2B company, export it as Salesforce files, import it.
+    """Generate a B2B company, import it as a Salesforce export, write its weekly report.
 
     Example: revarch demo ./acme-demo --sellers 25 --months 18 --seed 7
     """
@@ -42,6 +42,23 @@ def demo(
         )
     for line in summary.lines():
         console.print(line)
+    path = write_weekly_report(summary.path)
+    console.print(f"Weekly report: {path}")
+    console.print(f"Open it in a browser, or run: revarch -w {summary.path} report --help")
+
+
+def write_weekly_report(folder: Path) -> Path:
+    """Build the latest complete week's report for a workspace; return its path."""
+    from revarch.report.build import build_report
+    from revarch.report.render import render_html
+    from revarch.workspace import open_workspace
+
+    with open_workspace(folder) as ws:
+        data = build_report(ws)
+    target = folder / "reports" / f"{data['week']['id']}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(data), encoding="utf-8")
+    return target
 
 
 def register(app: typer.Typer) -> None:

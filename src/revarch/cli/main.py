@@ -10,8 +10,18 @@ from typing import Annotated
 import typer
 
 from revarch import __version__
-from revarch.cli import check_cmd, demo_cmd, import_cmd, init_cmd
-from revarch.cli.common import State, err_console
+from revarch.cli import (
+    check_cmd,
+    demo_cmd,
+    diagnose_cmd,
+    import_cmd,
+    init_cmd,
+    metrics_cmd,
+    process_cmd,
+    report_cmd,
+    talent_cmd,
+)
+from revarch.cli.common import State
 from revarch.errors import RevarchError
 
 app = typer.Typer(
@@ -70,6 +80,11 @@ init_cmd.register(app)
 import_cmd.register(app)
 check_cmd.register(app)
 demo_cmd.register(app)
+talent_cmd.register(app)
+metrics_cmd.register(app)
+process_cmd.register(app)
+diagnose_cmd.register(app)
+report_cmd.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

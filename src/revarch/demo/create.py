@@ -17,6 +17,7 @@ from revarch.demo.export import (
     chunk_count,
     write_export,
 )
+from revarch.demo.extras import add_assessments, add_diagnosis
 from revarch.demo.stages import write_demo_settings
 from revarch.errors import InputError
 from revarch.workspace import init_workspace, open_workspace
@@ -171,4 +172,9 @@ def create_demo(
     )
     progress("importing the export", steps - 1, steps)
     result = _import(folder, export, progress)
+    progress("adding assessments", steps - 1, steps)
+    last_day = dt.date.fromisoformat(_day(counts.window.end_day))
+    with open_workspace(folder) as workspace:
+        add_assessments(workspace, export, seed=seed, last_day=last_day)
+        add_diagnosis(workspace, export, last_day=last_day)
     return DemoSummary(folder.resolve(), export.resolve(), counts, result)
