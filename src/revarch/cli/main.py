@@ -11,12 +11,18 @@ import typer
 
 from revarch import __version__
 from revarch.cli import (
+    activity_cmd,
     check_cmd,
+    comp_cmd,
     demo_cmd,
     diagnose_cmd,
+    forecast_cmd,
     import_cmd,
     init_cmd,
+    inspect_cmd,
     metrics_cmd,
+    one_on_one_cmd,
+    predict_cmd,
     process_cmd,
     report_cmd,
     talent_cmd,
@@ -85,6 +91,12 @@ metrics_cmd.register(app)
 process_cmd.register(app)
 diagnose_cmd.register(app)
 report_cmd.register(app)
+activity_cmd.register(app)
+forecast_cmd.register(app)
+inspect_cmd.register(app)
+one_on_one_cmd.register(app)
+predict_cmd.register(app)
+comp_cmd.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -1,0 +1,153 @@
+"""``revarch comp``: comp statements per seller, a what-if plan, the payroll CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from revarch.cli.common import console, print_json, workspace
+
+
+def _rate(value: Any) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _print_statements(result: Any) -> None:
+    measures = [c.measure for c in result.plan.components]
+    headers = ["seller", "incentive"]
+    for measure in measures:
+        headers += [f"{measure} att.", f"{measure} pay"]
+    table = Table(*headers, "total", "review", title=f"Comp {result.period.id}")
+    for item in result.statements:
+        cells = [item["seller_name"], f"{item['target_incentive']:,.0f}"]
+        for line in item["components"]:
+            cells += [_rate(line["attainment"]), f"{line['payout']:,.2f}"]
+        cells += [f"{item['total']:,.2f}", ", ".join(item["review"])]
+        table.add_row(*cells)
+    console.print(table)
+    totals = result.totals
+    console.print(
+        f"Total {totals['total']:,.2f} for {totals['sellers']} sellers "
+        f"(target incentives {totals['target_incentive']:,.2f}); "
+        f"{totals['needs_review']} statements need review."
+    )
+
+
+def _print_trace(result: Any, seller: str) -> None:
+    wanted = seller.strip().lower()
+    for item in result.statements:
+        if wanted in (item["seller"].lower(), item["seller_name"].lower()):
+            console.print(f"[bold]{item['seller_name']}[/] ({item['seller']}):")
+            for line in item["trace"]:
+                console.print(f"  {line}", markup=False)
+            for line in item["components"]:
+                console.print(f"  {line['measure']}: {line['detail']}", markup=False)
+            return
+    console.print(f"No statement for {seller!r} in {result.period.id}.")
+
+
+def _print_comparison(comparison: Any) -> None:
+    table = Table("seller", "current", "what-if", "difference", title="What-if plan")
+    for row in comparison.rows:
+        what_if = row["total_what_if"]
+        difference = row["difference"]
+        table.add_row(
+            row["seller_name"],
+            f"{row['total_current']:,.2f}",
+            "-" if what_if is None else f"{what_if:,.2f}",
+            "-" if difference is None else f"{difference:+,.2f}",
+        )
+    totals = comparison.totals
+    table.add_row(
+        "total",
+        f"{totals['total_current']:,.2f}",
+        f"{totals['total_what_if']:,.2f}",
+        f"{totals['difference']:+,.2f}",
+        style="bold",
+    )
+    console.print(table)
+
+
+def comp(
+    ctx: typer.Context,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="Plan period, such as 2025-Q2 (fiscal quarter); default: the one "
+            "holding the as-of date.",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The date taken as now (YYYY-MM-DD). Default: the as_of setting, "
+            "else the latest business event in the data.",
+            show_default=False,
+        ),
+    ] = None,
+    seller: Annotated[
+        str | None,
+        typer.Option(
+            help="Print this seller's calculation trace (id or name).",
+            show_default=False,
+        ),
+    ] = None,
+    what_if: Annotated[
+        Path | None,
+        typer.Option(
+            "--what-if",
+            help="YAML file with another plan (a comp: block); compares totals "
+            "side by side.",
+            show_default=False,
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write the statements to this CSV for payroll.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compute each seller's incentive: every component's attainment and payout.
+
+    The plan is the comp: section of revarch.yaml. Amounts are in the base
+    currency; a component without data pays 0 and is marked for review.
+
+    Example: revarch comp --period 2025-Q2 --seller "Kenji Baker"
+    """
+    from revarch.comp import compare_plans, compute_comp, export_payroll, read_plan_file
+
+    with workspace(ctx) as ws:
+        if what_if is not None:
+            other = read_plan_file(what_if)
+            comparison = compare_plans(ws, other, period=period, as_of=as_of)
+            result = comparison.current
+        else:
+            comparison = None
+            result = compute_comp(ws, period=period, as_of=as_of)
+        currency = ws.settings.company.currency
+    if csv is not None:
+        export_payroll(result, csv, currency)
+    if as_json:
+        print_json(comparison.to_dict() if comparison else result.to_dict())
+        return
+    if comparison is not None:
+        _print_comparison(comparison)
+    else:
+        _print_statements(result)
+    if seller is not None:
+        _print_trace(result, seller)
+    for note in result.notes:
+        console.print(f"Note: {note}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(comp)
