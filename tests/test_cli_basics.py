@@ -70,3 +70,12 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     result = run_cli("--debug", "-w", str(tmp_path), "check")
     assert result.returncode == 1
     assert "Traceback" in result.stderr
+
+
+def test_import_rejects_unknown_timezone(tmp_path: Path) -> None:
+    assert run_cli("init", str(tmp_path / "ws")).returncode == 0
+    result = run_cli("-w", str(tmp_path / "ws"), "import", "csv", str(tmp_path),
+                     "--timezone", "Berlin")
+    assert result.returncode == 1
+    assert "Error: unknown --timezone 'Berlin'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -200,3 +200,19 @@ def test_seller_with_same_id_is_shared(store: Store) -> None:
     )
     assert result.total("inserted") == 1
     assert store.count("sellers") == 2
+
+
+def test_empty_full_import_keeps_rows(store: Store) -> None:
+    load(store, ["a", "b"])
+    before = store.snapshot()
+    with pytest.raises(InputError) as caught:
+        load(store, [])
+    assert "would mark all 2 opportunities of source 'a' deleted" in str(caught.value)
+    assert "--partial" in str(caught.value)
+    assert store.snapshot() == before
+
+
+def test_clash_names_the_source_flag(store: Store) -> None:
+    load(store, ["a"], source="test:weekly-1")
+    with pytest.raises(InputError, match="pass --source weekly-1"):
+        load(store, ["a"], source="test:weekly-2")

@@ -58,3 +58,35 @@ def test_invalid_value_lists_allowed_values(tmp_path: Path) -> None:
     assert "performance.measure" in message
     assert "'bookings' or 'attainment'" in message
     assert "'vibes'" in message
+
+
+def test_as_of_accepts_unquoted_date(tmp_path: Path) -> None:
+    import datetime as dt
+
+    init_workspace(tmp_path / "acme")
+    config = tmp_path / "acme" / "revarch.yaml"
+    config.write_text(config.read_text().replace("as_of: null", "as_of: 2025-02-28"))
+    assert read_settings(config).as_of == dt.date(2025, 2, 28)
+
+
+def test_as_of_rejects_impossible_date(tmp_path: Path) -> None:
+    init_workspace(tmp_path / "acme")
+    config = tmp_path / "acme" / "revarch.yaml"
+    config.write_text(config.read_text().replace("as_of: null", "as_of: '2025-02-30'"))
+    with pytest.raises(ConfigError, match="as_of"):
+        read_settings(config)
+
+
+def test_binary_settings_file_is_an_error(tmp_path: Path) -> None:
+    init_workspace(tmp_path / "acme")
+    config = tmp_path / "acme" / "revarch.yaml"
+    config.write_bytes(b"\xff\xfe\x00garbage\x81")
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        read_settings(config)
+
+
+def test_init_on_a_file_is_an_error(tmp_path: Path) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        init_workspace(target)

@@ -6,6 +6,8 @@ commands show which value they used.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import re
 import zoneinfo
 from pathlib import Path
@@ -418,7 +420,7 @@ class Settings(StrictModel):
     performance: Performance = Performance()
     thresholds: Thresholds = Thresholds()
     fields: Fields = Fields()
-    as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    as_of: dt.date | None = None
     process: Process = Process()
     # Planned training spend per skill (name or alias), in the base currency.
     training_budget: dict[str, Annotated[float, Field(ge=0)]] = {}
@@ -459,6 +461,11 @@ def read_settings(path: Path) -> Settings:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (invalid byte at position {exc.start}); "
+            "restore it from a backup or recreate it with `revarch init`"
+        ) from exc
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -32,6 +32,8 @@ def init_workspace(
 ) -> Path:
     """Create a workspace folder with a commented revarch.yaml and its database."""
     config_path = path / CONFIG_FILE
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path} is a file, not a folder; choose a folder name")
     if config_path.exists():
         raise InputError(
             f"{path} is already a workspace ({config_path} exists); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from revarch.cli.common import console, print_json, workspace
 from revarch.cli.progress import DelayedProgress
+from revarch.errors import InputError
 from revarch.importers.base import ImportOptions
 from revarch.storage import ImportResult
 
@@ -59,6 +61,11 @@ def _options(
 ) -> ImportOptions:
     if day_first and month_first:
         raise typer.BadParameter("pass --day-first or --month-first, not both")
+    if timezone is not None and timezone not in zoneinfo.available_timezones():
+        raise InputError(
+            f"unknown --timezone {timezone!r}: use an IANA name such as "
+            "'UTC', 'Europe/Berlin' or 'America/New_York'"
+        )
     order: Literal["day", "month"] | None = (
         "day" if day_first else "month" if month_first else None
     )

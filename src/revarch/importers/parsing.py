@@ -65,10 +65,20 @@ def is_invalid_boolean(value: ir.StringValue) -> ir.BooleanValue:
     return cleaned.notnull() & boolean(value).isnull()
 
 
+# A decimal point, and commas only between groups of three digits: a decimal
+# comma (454160,50 or 454.160,50) would otherwise be read as another number.
+NUMBER = r"^[+-]?(\d{1,3}(,\d{3})+|\d*)(\.\d+)?([eE][+-]?\d+)?$"
+
+
 def number(value: ir.StringValue) -> ir.FloatingValue:
-    """Read an amount: currency symbols, spaces and thousands commas are dropped."""
-    cleaned = text(value).re_replace(r"[\s$€£,]", "")
-    return cleaned.try_cast(dt.float64)
+    """Read an amount: currency symbols, spaces and thousands commas are dropped.
+
+    Values with a decimal comma are not numbers here (NULL), so importers
+    report them as invalid instead of storing a wrong amount.
+    """
+    cleaned = text(value).re_replace(r"[\s$€£]", "")
+    valid = cleaned.re_search(NUMBER)
+    return valid.ifelse(cleaned.replace(",", "").try_cast(dt.float64), None)
 
 
 def is_invalid_number(value: ir.StringValue) -> ir.BooleanValue:

@@ -270,8 +270,9 @@ class Store:
                 [str(prepared.readable)],
             )
         except duckdb.Error as exc:
+            message = _duckdb_message(exc).replace(str(prepared.readable), str(path))
             raise InputError(
-                f"{path}: cannot read the CSV: {_duckdb_message(exc)}; check "
+                f"{path}: cannot read the CSV: {message}; check "
                 "that the export is complete (not truncated) and comma or "
                 "semicolon separated, and export it again if needed"
             ) from exc
@@ -358,6 +359,8 @@ class Store:
         self._match_sellers(staged, source)
         for spec, table, file in staged:
             self._check_staged(spec, table, file, source)
+            if full_export:
+                self._check_not_emptied(spec, table, file, source)
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         try:
             return self._write_import(
@@ -448,6 +451,29 @@ class Store:
                     )
         self._run("DROP TABLE _seller_match")
 
+    def _check_not_emptied(
+        self, spec: TableSpec, table: ir.Table, file: str, source: str
+    ) -> None:
+        """Refuse a full import that would mark every row of a table deleted.
+
+        An export that lost its rows (a header-only file, a failed export) is
+        far likelier than a CRM that deleted everything.
+        """
+        if self.count(table.get_name()):
+            return
+        live = self._run(
+            f"SELECT count(*) FROM {spec.name} WHERE import_source = ? "
+            "AND NOT is_deleted",
+            [source],
+        )[0][0]
+        if live:
+            name = source.split(":", 1)[-1]
+            raise InputError(
+                f"{file}: no {spec.name} rows, so this full import would mark "
+                f"all {live} {spec.name} of source {name!r} deleted; check the "
+                "export, or pass --partial to import it without deleting"
+            )
+
     def _check_staged(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
     ) -> None:
@@ -499,12 +525,12 @@ class Store:
             [source],
         )
         if clash:
-            owner = clash[0][-1]
+            owner = str(clash[0][-1])
             ids = ", ".join("/".join(str(v) for v in row[:-1]) for row in clash)
             raise InputError(
                 f"{file}: {spec.name} {ids} already imported from source "
-                f"{owner!r}; import this export with --source naming that "
-                "source to update those records, or remove the overlap"
+                f"{owner!r}; to update those records with a newer export of "
+                f"the same CRM, pass --source {owner.split(':', 1)[-1]}"
             )
 
     def _upsert(
