@@ -228,3 +228,64 @@ def test_report_on_real_data(folder: str, importer: str, tmp_path: Path) -> None
         assert report["funnel"]["empty_reason"] is None or "history" in (
             report["funnel"]["empty_reason"]
         )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo company with assessments, a diagnosis and a roadmap."""
+    from revarch.demo import create_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "ws"
+    create_demo(folder, sellers=12, months=8, seed=11, scale=0.5,
+                progress=lambda *args: None)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo: Path) -> dict:
+    result = cli(demo, "report", "--json", "--generated-at", FIXED)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_talent_equals_gaps_command(demo: Path, demo_report: dict) -> None:
+    result = cli(demo, "talent", "gaps", "--json", "--as-of", demo_report["as_of"])
+    assert result.returncode == 0, result.stderr
+    command = {row["skill"]: row for row in json.loads(result.stdout)["skills"]}
+    skills = demo_report["talent"]["skills"]
+    assert {row["skill"] for row in skills} == set(command)
+    for row in skills:
+        for key in ("gap_percent", "tier", "top_score_mean", "bottom_score_mean"):
+            assert row[key] == command[row["skill"]][key], (row["skill"], key)
+
+
+def test_heatmap_holds_latest_scores(demo_report: dict) -> None:
+    cells = demo_report["talent"]["heatmap"]
+    ranked = demo_report["talent"]["ranked_count"]
+    skills = len(demo_report["talent"]["skills"])
+    assert len(cells) == min(ranked, 24) * skills
+    assert all(0 <= cell["score"] <= 100 for cell in cells)
+
+
+def test_scorecard_equals_diagnose_command(demo: Path, demo_report: dict) -> None:
+    result = cli(demo, "diagnose", "scorecard", "--json", "--as-of",
+                 demo_report["as_of"])
+    assert result.returncode == 0, result.stderr
+    command = {f["function"]: f["maturity"] for f in json.loads(result.stdout)[
+        "functions"]}
+    shown = {f["function"]: f["maturity"] for f in demo_report["diagnosis"]["functions"]}
+    assert shown == command
+    assert len(shown) == 11
+
+
+def test_demo_page_prints_on_one_page(demo: Path, tmp_path: Path) -> None:
+    html = tmp_path / "demo.html"
+    seller = tmp_path / "seller.html"
+    assert cli(demo, "report", "--out", str(html)).returncode == 0
+    first = json.loads(cli(demo, "report", "--json").stdout)["sellers"]["rows"][0]
+    assert cli(demo, "report", "--seller", first["seller"], "--out",
+               str(seller)).returncode == 0
+    for page in (html, seller):
+        for paper in ("A4", "letter"):
+            pdf = print_pdf(page, tmp_path / f"{page.stem}-{paper}.pdf", paper=paper)
+            assert count_pages(pdf) == 1, (page.name, paper)

@@ -17,7 +17,7 @@ from revarch.demo.export import (
     chunk_count,
     write_export,
 )
-from revarch.demo.extras import add_assessments, add_diagnosis
+from revarch.demo.extras import add_assessments, add_diagnosis, add_leadership
 from revarch.demo.stages import write_demo_settings
 from revarch.errors import InputError
 from revarch.workspace import init_workspace, open_workspace
@@ -177,4 +177,5 @@ def create_demo(
     with open_workspace(folder) as workspace:
         add_assessments(workspace, export, seed=seed, last_day=last_day)
         add_diagnosis(workspace, export, last_day=last_day)
+        add_leadership(workspace, seed=seed)
     return DemoSummary(folder.resolve(), export.resolve(), counts, result)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from revarch.importers.base import ImportOptions
-from revarch.storage import ImportResult
-from revarch.workspace import Workspace
+if TYPE_CHECKING:
+    from revarch.storage import ImportResult
+    from revarch.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ def add_assessments(
     look like the framework's: large on system skills, small on
     relationship skills. Candidates and leader ratings come with them.
     """
+    from revarch.importers.base import ImportOptions
     from revarch.metrics import compute_metrics
     from revarch.talent.assessments import import_assessments
     from revarch.talent.demo import write_demo_assessments
@@ -81,3 +83,10 @@ def add_diagnosis(workspace: Workspace, export: Path, *, last_day: dt.date) -> N
         path = _answer_file(export, name, role, answers)
         save_answer_sheet(workspace, read_answer_file(path))
     build_roadmap(workspace, start=last_day - dt.timedelta(days=60), save=True)
+
+
+def add_leadership(workspace: Workspace, *, seed: int) -> None:
+    """Add forecasts per manager, a comp plan and inspection answers."""
+    from revarch.leadership.demo import write_demo_leadership
+
+    write_demo_leadership(workspace, seed)

@@ -19,13 +19,14 @@ from revarch.metrics.pipeline import compute_pipeline
 from revarch.process import compute_funnel, compute_stalls, compute_trend
 from revarch.process import compute_velocity
 from revarch.quality import check_workspace
+from revarch.report.sections import diagnosis_section, talent_section
 from revarch.report.windows import ReportDates, choose_week, report_dates
 from revarch.timeframe import resolve_as_of
 from revarch.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-SELLERS_SHOWN = 20
+SELLERS_SHOWN = 12
 STALLS_SHOWN = 10
 TREND_WEEKS = 12
 
@@ -357,7 +358,12 @@ def build_report(
         "trend": _trend(workspace, dates),
         "quality": _quality(workspace),
         "notes": _notes(process["funnel"], seller),
-        "extra_sections": [],
+        "talent": talent_section(
+            workspace, as_of=dates.as_of, quarter_start=dates.quarter_start,
+            seller=seller,
+        ),
+        "diagnosis": diagnosis_section(workspace, as_of=dates.as_of),
+        "extra_sections": ["talent"],
     }
 
 

@@ -53,8 +53,8 @@ def funnel_chart(stages: Sequence[dict[str, Any]], stall_stage: str | None) -> s
             for i, s in enumerate(stages)
         ]
     )
-    axis_y = alt.Y("stage:N", sort=alt.SortField("order"), title=None)
-    bars = alt.Chart(frame).mark_bar(height=12).encode(
+    axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
+    bars = alt.Chart(frame).mark_bar(height=10).encode(
         y=axis_y,
         x=alt.X(
             "conversion:Q",
@@ -66,11 +66,11 @@ def funnel_chart(stages: Sequence[dict[str, Any]], stall_stage: str | None) -> s
             alt.datum.stall, alt.value(RED), alt.value(BLUE)
         ),
     )
-    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=16).encode(
+    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=13).encode(
         y=axis_y, x="expected:Q"
     )
     chart = (bars + ticks).properties(
-        width=230, height=22 * len(stages), title="Funnel: conversion vs expected"
+        width=230, height=17 * len(stages), title="Funnel: conversion vs expected"
     )
     return to_svg(chart)
 
@@ -89,19 +89,19 @@ def days_chart(stages: Sequence[dict[str, Any]]) -> str:
             for i, s in enumerate(stages)
         ]
     )
-    axis_y = alt.Y("stage:N", sort=alt.SortField("order"), title=None)
-    bars = alt.Chart(frame).mark_bar(height=12, color=BLUE).encode(
+    axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
+    bars = alt.Chart(frame).mark_bar(height=10, color=BLUE).encode(
         y=axis_y, x=alt.X("median:Q", title="Median days in stage")
     )
     p90 = alt.Chart(frame).mark_point(shape="diamond", color=GREY, size=30).encode(
         y=axis_y, x="p90:Q"
     )
-    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=16).encode(
+    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=13).encode(
         y=axis_y, x="expected:Q"
     )
     chart = (bars + p90 + ticks).properties(
         width=200,
-        height=22 * len(stages),
+        height=17 * len(stages),
         title="Days in stage (bar median, diamond p90, tick expected)",
     )
     return to_svg(chart)
@@ -128,13 +128,16 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
             scale=alt.Scale(domain=[0, 1]),
         ),
         color=alt.Color("stage:N", title="Stage", sort=None),
-    ).properties(width=330, height=120, title="Stage conversion, last 12 weeks")
+    ).properties(width=330, height=100, title="Stage conversion, last 12 weeks")
     return to_svg(chart)
 
 
 def gap_chart(skills: Sequence[dict[str, Any]]) -> str:
     """Gap percent per skill with its 90% interval, coloured by tier."""
-    rows = [s for s in skills if s["gap_percent"] is not None]
+    rows = sorted(
+        (s for s in skills if s["gap_percent"] is not None),
+        key=lambda s: -s["gap_percent"],
+    )
     frame = pd.DataFrame(
         [
             {
@@ -148,7 +151,7 @@ def gap_chart(skills: Sequence[dict[str, Any]]) -> str:
             for i, s in enumerate(rows)
         ]
     )
-    axis_y = alt.Y("skill:N", sort=alt.SortField("order"), title=None)
+    axis_y = alt.Y("skill:N", sort=list(frame["skill"]), title=None)
     bars = alt.Chart(frame).mark_bar(height=6).encode(
         y=axis_y,
         x=alt.X("gap:Q", title="Gap top vs bottom sellers (%)"),
@@ -174,7 +177,7 @@ def heatmap_chart(cells: Sequence[dict[str, Any]]) -> str:
             {
                 "seller": truncate(c["seller_name"], 16),
                 "seller_order": c["seller_order"],
-                "skill": truncate(c["skill"], 16),
+                "skill": truncate(c["skill"], 13),
                 "skill_order": c["skill_order"],
                 "score": c["score"],
             }
@@ -185,14 +188,14 @@ def heatmap_chart(cells: Sequence[dict[str, Any]]) -> str:
     skills = frame.drop_duplicates("skill").sort_values("skill_order")["skill"]
     chart = alt.Chart(frame).mark_rect().encode(
         x=alt.X("skill:N", sort=list(skills), title=None,
-                axis=alt.Axis(labelAngle=-60, labelFontSize=7)),
+                axis=alt.Axis(labelAngle=-90, labelFontSize=6)),
         y=alt.Y("seller:N", sort=list(sellers), title=None,
-                axis=alt.Axis(labelFontSize=7)),
+                axis=alt.Axis(labelFontSize=6)),
         color=alt.Color("score:Q", title="Score", scale=alt.Scale(
             domain=[0, 100], scheme="blues")),
     ).properties(
-        width=6.5 * len(skills),
-        height=6.5 * len(sellers),
+        width=5 * len(skills),
+        height=5 * len(sellers),
         title="Scores by seller (best first) and skill",
     )
     return to_svg(chart)

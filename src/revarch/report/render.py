@@ -74,6 +74,12 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
     trend = report["trend"]
     if not trend.get("empty_reason"):
         drawn["trend"] = charts.trend_chart(trend["points"])
+    talent = report.get("talent") or {}
+    if talent and not talent.get("empty_reason"):
+        if any(s["gap_percent"] is not None for s in talent["skills"]):
+            drawn["gaps"] = charts.gap_chart(talent["skills"])
+        if talent["heatmap"]:
+            drawn["heatmap"] = charts.heatmap_chart(talent["heatmap"])
     return drawn
 
 
