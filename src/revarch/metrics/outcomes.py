@@ -335,6 +335,19 @@ def _normalize_by(by: str | Sequence[str] | None) -> list[Grouping]:
     return parse_by(",".join(by))
 
 
+def staged_outcome_rows(workspace: Workspace) -> ir.Table:
+    """Return the outcome rows, staged once per data version and settings.
+
+    Staging keeps the later queries small to compile, and reusing the table
+    saves rebuilding it for every window of the same report.
+    """
+    from revarch.process.derived import derived_key
+
+    company = workspace.settings.company
+    key = f"outcome_rows:{derived_key(workspace)}:{company.currency}:{company.timezone}"
+    return workspace.store.stage_once(key, lambda: outcome_rows(workspace))
+
+
 def compute_metrics(
     workspace: Workspace,
     *,
@@ -359,14 +372,9 @@ def compute_metrics(
         as_of=as_of,
         period=period,
     )
-    store = workspace.store
-    # Staging the joined rows once keeps the later queries small to compile.
-    rows = store.stage(outcome_rows(workspace))
-    try:
-        _check_available(workspace, rows, groupings)
-        grouped, totals = _query(workspace, rows, groupings, window)
-    finally:
-        store.drop(rows.get_name())
+    rows = staged_outcome_rows(workspace)
+    _check_available(workspace, rows, groupings)
+    grouped, totals = _query(workspace, rows, groupings, window)
     keys = [key for grouping in groupings for key in grouping.keys]
     log.info("computed outcome metrics by %s over %s", keys, window.to_dict())
     return MetricsResult(

@@ -59,14 +59,12 @@ def _outcomes(
     workspace: Workspace, since: dt.date, until: dt.date, as_of: dt.date,
     seller: str | None,
 ) -> dict[str, Any]:
-    by = "seller" if seller else None
-    metrics = compute_metrics(workspace, by=by, since=since, until=until, as_of=as_of)
+    metrics = compute_metrics(
+        workspace, by="seller", since=since, until=until, as_of=as_of
+    )
     row = _seller_row(metrics, seller)
     if seller is None:
-        sellers = compute_metrics(
-            workspace, by="seller", since=since, until=until, as_of=as_of
-        )
-        count = sum(1 for r in sellers.rows if r["won"] or r["lost"] or r["open"])
+        count = sum(1 for r in metrics.rows if r["won"] or r["lost"] or r["open"])
     else:
         count = 1
     bookings = row.get("bookings") or 0.0

@@ -12,7 +12,7 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +134,7 @@ class Store:
         self.ibis = ibis.duckdb.from_connection(connection)
         self._workdir = Path(tempfile.mkdtemp(prefix="revarch-"))
         self._staged = 0
+        self._stage_cache: dict[str, str] = {}
         self._ensure_schema()
 
     @classmethod
@@ -320,6 +321,19 @@ class Store:
         name = f"_stage_{self._staged}"
         self.materialize(name, expr, temp=True)
         return self.ibis.table(name)
+
+    def stage_once(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """Stage ``build()`` once per ``key`` for this connection and reuse it.
+
+        The key must name everything the rows depend on (the data version
+        and the settings), so a changed workspace gets a new table.
+        """
+        name = self._stage_cache.get(key)
+        if name is not None:
+            return self.ibis.table(name)
+        table = self.stage(build())
+        self._stage_cache[key] = table.get_name()
+        return table
 
     def fetch(self, expr: ir.Expr) -> Any:
         """Execute an expression and return its pandas result."""
