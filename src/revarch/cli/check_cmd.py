@@ -25,6 +25,9 @@ def check(
     if as_json:
         print_json(report)
         return
+    if not report["imports"]:
+        console.print("Nothing imported yet: run revarch import KIND PATH first.")
+        return
     table = Table("finding", "count", "examples")
     for finding in report["findings"]:
         table.add_row(

@@ -16,7 +16,9 @@ from revarch.importers.base import ImportOptions
 from revarch.storage import ImportResult
 
 import_app = typer.Typer(
-    help="Import CRM exports: all or nothing, and re-importing changes nothing.",
+    help="Import CRM exports: all or nothing, and re-importing changes nothing.\n\n"
+    "Example: revarch import salesforce ~/Downloads/WE_00D5g000004_1 "
+    "--source acme-crm",
     no_args_is_help=True,
 )
 
@@ -37,8 +39,9 @@ PartialOption = Annotated[
 TimezoneOption = Annotated[
     str | None,
     typer.Option(
-        help="IANA timezone of zone-less times in report and UI exports "
-        "(default: the workspace's). Salesforce Data Export ISO times are UTC.",
+        help="IANA timezone that zone-less local times in the file are in "
+        "(default: the workspace's). ISO times in Salesforce Data Exports and "
+        "Fivetran tables are UTC and are not shifted.",
         show_default=False,
     ),
 ]

@@ -106,9 +106,13 @@ def first_invalid(
     examples = ", ".join(f"row {r[ROW_COLUMN]}: {r['value']!r}" for r in found)
     raise InputError(
         f"{file}, row {first[ROW_COLUMN]}, column {column!r}: invalid value "
-        f"{first['value']!r}, expected {expected} ({total} such rows; {examples}); "
+        f"{first['value']!r}, expected {expected} ({_rows(total)}: {examples}); "
         "fix the values and import again"
     )
+
+
+def _rows(count: int) -> str:
+    return "1 such row" if count == 1 else f"{count} such rows"
 
 
 # -- dates -----------------------------------------------------------------------
