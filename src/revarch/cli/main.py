@@ -25,6 +25,7 @@ from revarch.cli import (
     predict_cmd,
     process_cmd,
     report_cmd,
+    serve_cmd,
     talent_cmd,
 )
 from revarch.cli.common import State
@@ -97,6 +98,7 @@ inspect_cmd.register(app)
 one_on_one_cmd.register(app)
 predict_cmd.register(app)
 comp_cmd.register(app)
+serve_cmd.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -1,0 +1,128 @@
+"""The sales process: funnel, days in stage, transitions, stalls, and drill-downs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from revarch.web.auth import require_role, state_of
+from revarch.web.render import twin
+from revarch.web.routes.common import DateQuery, PipelineQuery, visible_sellers
+from revarch.workspace import Workspace
+
+router = APIRouter(tags=["process"])
+
+# NOTE: the funnel's reached, advanced and lost counts are not linked, because
+# no public process function lists the opportunities behind them. The visits
+# and open lists carry no seller, so they are not narrowed to a manager's team.
+Measure = Literal["visits", "open", "stalled"]
+MEASURES: dict[str, str] = {
+    "visits": "opportunities with a recorded visit to the stage, with their days "
+    "(the days-in-stage figures time the completed visits)",
+    "open": "open opportunities now in the stage, with their age",
+    "stalled": "open opportunities in the stage longer than expected",
+}
+
+
+def _analyses(
+    workspace: Workspace, since: str | None, until: str | None, pipeline: str | None
+) -> dict[str, Any]:
+    from revarch.process import (
+        compute_funnel,
+        compute_stalls,
+        compute_transitions,
+        compute_velocity,
+    )
+
+    options = {"since": since, "until": until, "pipeline": pipeline}
+    return {
+        "funnel": compute_funnel(workspace, **options).to_dict(),
+        "velocity": compute_velocity(workspace, **options).to_dict(detail=True),
+        "transitions": compute_transitions(workspace, **options).to_dict(),
+        "stalls": compute_stalls(workspace, **options).to_dict(),
+    }
+
+
+def _cached(
+    request: Request, since: str | None, until: str | None, pipeline: str | None
+) -> dict[str, Any]:
+    key = ("process", since, until, pipeline)
+    return state_of(request).cached(
+        key, lambda ws: _analyses(ws, since, until, pipeline)
+    )
+
+
+def _own(rows: list[dict[str, Any]], allowed: set[str] | None) -> list[dict[str, Any]]:
+    return [row for row in rows if allowed is None or row.get("seller") in allowed]
+
+
+@twin(
+    router,
+    "/process",
+    "process.html.j2",
+    summary="Funnel, days in stage, transitions and stalled opportunities",
+)
+def process_page(
+    request: Request,
+    since: DateQuery = None,
+    until: DateQuery = None,
+    pipeline: PipelineQuery = None,
+) -> dict[str, Any]:
+    """Measure the process on the opportunities created in the window."""
+    user = require_role(request, "admin", "manager")
+    data = _cached(request, since, until, pipeline)
+    velocity = {
+        k: v
+        for k, v in data["velocity"].items()
+        if k not in ("opportunities", "open_ages")
+    }
+    stalls = dict(data["stalls"])
+    stalls["opportunities"] = _own(
+        stalls["opportunities"], visible_sellers(request, user)
+    )
+    query = {"since": since, "until": until, "pipeline": pipeline}
+    return {**data, "velocity": velocity, "stalls": stalls, "query": query}
+
+
+@twin(
+    router,
+    "/process/opportunities",
+    "opportunities.html.j2",
+    summary="The opportunities behind one number of the process page",
+)
+def process_opportunities(
+    request: Request,
+    stage: Annotated[str, Query(description="Stage id.", max_length=200)],
+    measure: Annotated[
+        Measure,
+        Query(
+            description="Which number: "
+            + "; ".join(f"{k}: {v}" for k, v in MEASURES.items())
+        ),
+    ] = "visits",
+    since: DateQuery = None,
+    until: DateQuery = None,
+    pipeline: PipelineQuery = None,
+) -> dict[str, Any]:
+    """List the opportunities behind a days-in-stage, open or stalled figure."""
+    user = require_role(request, "admin", "manager")
+    data = _cached(request, since, until, pipeline)
+    labels = {s["stage"]: s["label"] for s in data["funnel"]["stages"]}
+    if measure == "visits":
+        rows = [r for r in data["velocity"]["opportunities"] if r["stage"] == stage]
+    elif measure == "open":
+        rows = [r for r in data["velocity"]["open_ages"] if r["stage"] == stage]
+    else:
+        rows = [r for r in data["stalls"]["opportunities"] if r["stage"] == stage]
+        rows = _own(rows, visible_sellers(request, user))
+    return {
+        "stage": stage,
+        "stage_label": labels.get(stage, stage),
+        "measure": measure,
+        "description": MEASURES[measure],
+        "rows": rows,
+        "count": len(rows),
+        "window": data["funnel"]["window"],
+        "query": {"since": since, "until": until, "pipeline": pipeline},
+    }
