@@ -330,7 +330,7 @@ def build_report(
     if generated_at is None:
         generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     log.info("built the report for %s (as of %s)", dates.week_id, dates.as_of)
-    return {
+    return _rounded({
         "company": settings.company.name,
         "currency": settings.company.currency,
         "version": __version__,
@@ -362,7 +362,23 @@ def build_report(
         ),
         "diagnosis": diagnosis_section(workspace, as_of=dates.as_of),
         "extra_sections": ["talent"],
-    }
+    })
+
+
+def _rounded(value: Any) -> Any:
+    """Round every float to 6 decimals, all through the report's data.
+
+    The engine may add floats in a different order from run to run, which
+    changes the last bits of a sum; rounding keeps the same inputs giving
+    byte-identical output.
+    """
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def _notes(funnel: dict[str, Any], seller: str | None) -> list[str]:
