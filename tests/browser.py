@@ -38,13 +38,19 @@ def print_pdf(html: Path, pdf: Path, *, paper: str | None = None) -> Path:
     source = html
     if paper is not None:
         text = html.read_text(encoding="utf-8")
-        text = text.replace("@page { size: landscape;", f"@page {{ size: {paper} landscape;")
+        page = f"@page {{ size: {paper} landscape;"
+        text = text.replace("@page { size: landscape;", page)
         source = html.with_name(f"{html.stem}-{paper}.html")
         source.write_text(text, encoding="utf-8")
     profile = pdf.parent / f"chromium-profile-{pdf.stem}"
     subprocess.run(
-        [chromium(), *FLAGS, f"--user-data-dir={profile}",
-         f"--print-to-pdf={pdf}", source.resolve().as_uri()],
+        [
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf}",
+            source.resolve().as_uri(),
+        ],
         check=True,
         capture_output=True,
         timeout=120,

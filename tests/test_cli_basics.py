@@ -74,8 +74,15 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
 
 def test_import_rejects_unknown_timezone(tmp_path: Path) -> None:
     assert run_cli("init", str(tmp_path / "ws")).returncode == 0
-    result = run_cli("-w", str(tmp_path / "ws"), "import", "csv", str(tmp_path),
-                     "--timezone", "Berlin")
+    result = run_cli(
+        "-w",
+        str(tmp_path / "ws"),
+        "import",
+        "csv",
+        str(tmp_path),
+        "--timezone",
+        "Berlin",
+    )
     assert result.returncode == 1
     assert "Error: unknown --timezone 'Berlin'" in result.stderr
     assert "Traceback" not in result.stderr

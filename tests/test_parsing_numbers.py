@@ -25,9 +25,9 @@ CASES = [
 def test_number_reads_or_rejects(text: str, expected: float | None) -> None:
     store = Store.in_memory()
     table = ibis.memtable({"x": [text]})
-    row = store.rows(table.select(
-        n=parsing.number(table.x), bad=parsing.is_invalid_number(table.x)
-    ))[0]
+    row = store.rows(
+        table.select(n=parsing.number(table.x), bad=parsing.is_invalid_number(table.x))
+    )[0]
     store.close()
     assert row["n"] == expected
     assert row["bad"] is (expected is None)

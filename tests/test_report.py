@@ -31,7 +31,9 @@ def approx(value: float | None) -> object:
 def cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "revarch", "-w", str(workspace), *args],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -54,8 +56,18 @@ def preppin_report(preppin: Path) -> dict:
 
 def test_funnel_equals_process_command(preppin: Path, preppin_report: dict) -> None:
     window = preppin_report["windows"]["trailing"]
-    result = cli(preppin, "process", "funnel", "--json", "--since", window["since"],
-                 "--until", window["until"], "--as-of", preppin_report["as_of"])
+    result = cli(
+        preppin,
+        "process",
+        "funnel",
+        "--json",
+        "--since",
+        window["since"],
+        "--until",
+        window["until"],
+        "--as-of",
+        preppin_report["as_of"],
+    )
     assert result.returncode == 0, result.stderr
     command = json.loads(result.stdout)
     report = preppin_report["funnel"]
@@ -69,9 +81,19 @@ def test_funnel_equals_process_command(preppin: Path, preppin_report: dict) -> N
 
 def test_sellers_equal_metrics_command(preppin: Path, preppin_report: dict) -> None:
     window = preppin_report["windows"]["trailing"]
-    result = cli(preppin, "metrics", "--by", "seller", "--json", "--since",
-                 window["since"], "--until", window["until"], "--as-of",
-                 preppin_report["as_of"])
+    result = cli(
+        preppin,
+        "metrics",
+        "--by",
+        "seller",
+        "--json",
+        "--since",
+        window["since"],
+        "--until",
+        window["until"],
+        "--as-of",
+        preppin_report["as_of"],
+    )
     assert result.returncode == 0, result.stderr
     command = {row["seller"]: row for row in json.loads(result.stdout)["rows"]}
     rows = preppin_report["sellers"]["rows"]
@@ -85,9 +107,19 @@ def test_sellers_equal_metrics_command(preppin: Path, preppin_report: dict) -> N
 
 def test_week_bookings_equal_metrics(preppin: Path, preppin_report: dict) -> None:
     week = preppin_report["windows"]["week"]
-    result = cli(preppin, "metrics", "--by", "seller", "--json", "--since",
-                 week["since"], "--until", week["until"], "--as-of",
-                 preppin_report["as_of"])
+    result = cli(
+        preppin,
+        "metrics",
+        "--by",
+        "seller",
+        "--json",
+        "--since",
+        week["since"],
+        "--until",
+        week["until"],
+        "--as-of",
+        preppin_report["as_of"],
+    )
     totals = json.loads(result.stdout)["totals"]
     tile = next(t for t in preppin_report["headline"] if t["key"] == "bookings_week")
     assert tile["value"] == approx(totals["bookings"] or 0.0)
@@ -104,10 +136,12 @@ def test_default_week_ends_before_as_of(preppin_report: dict) -> None:
 
 
 def test_same_inputs_give_identical_output(preppin: Path) -> None:
-    first = cli(preppin, "report", "--out", str(preppin / "a.html"),
-                "--generated-at", FIXED)
-    second = cli(preppin, "report", "--out", str(preppin / "b.html"),
-                 "--generated-at", FIXED)
+    first = cli(
+        preppin, "report", "--out", str(preppin / "a.html"), "--generated-at", FIXED
+    )
+    second = cli(
+        preppin, "report", "--out", str(preppin / "b.html"), "--generated-at", FIXED
+    )
     assert first.returncode == second.returncode == 0
     assert (preppin / "a.html").read_bytes() == (preppin / "b.html").read_bytes()
     assert "Wrote the" in first.stdout
@@ -127,8 +161,9 @@ def test_page_prints_on_one_page(preppin: Path, tmp_path: Path) -> None:
 
 def test_seller_page_shows_one_seller(preppin: Path, preppin_report: dict) -> None:
     seller = preppin_report["sellers"]["rows"][0]["seller"]
-    result = cli(preppin, "report", "--json", "--seller", seller,
-                 "--generated-at", FIXED)
+    result = cli(
+        preppin, "report", "--json", "--seller", seller, "--generated-at", FIXED
+    )
     assert result.returncode == 0, result.stderr
     page = json.loads(result.stdout)
     assert page["seller"]["id"] == seller
@@ -149,7 +184,7 @@ def test_bad_week_is_an_error(preppin: Path) -> None:
 
 HOSTILE = [
     "<script>alert('x')</script>",
-    'Quote "double" & \'single\'',
+    "Quote \"double\" & 'single'",
     "Компания Ромашка",
 ]
 
@@ -159,33 +194,52 @@ def hostile_workspace(workspace: Workspace) -> None:
     import datetime as dt
 
     created = dt.datetime(2025, 1, 6, 10)
-    opportunities = ibis.memtable({
-        "id": ["o1", "o2", "o3"],
-        "name": HOSTILE,
-        "account": HOSTILE,
-        "seller_id": ["s1", "s2", "s3"],
-        "created_at": [created] * 3,
-        "close_date": [dt.date(2025, 3, 3), None, dt.date(2025, 2, 3)],
-        "amount": [1000.0, 2000.0, 3000.0],
-        "stage_label": ["Closed Won", "Discovery", "Closed Lost"],
-        "status": ["won", "open", "lost"],
-    })
+    opportunities = ibis.memtable(
+        {
+            "id": ["o1", "o2", "o3"],
+            "name": HOSTILE,
+            "account": HOSTILE,
+            "seller_id": ["s1", "s2", "s3"],
+            "created_at": [created] * 3,
+            "close_date": [dt.date(2025, 3, 3), None, dt.date(2025, 2, 3)],
+            "amount": [1000.0, 2000.0, 3000.0],
+            "stage_label": ["Closed Won", "Discovery", "Closed Lost"],
+            "status": ["won", "open", "lost"],
+        }
+    )
     sellers = ibis.memtable({"id": ["s1", "s2", "s3"], "name": HOSTILE})
-    events = ibis.memtable({
-        "opportunity_id": ["o1", "o1", "o2", "o3", "o3"],
-        "stage_label": ["Discovery", "Closed Won", "Discovery", "Discovery",
-                        "Closed Lost"],
-        "entered_at": [created, dt.datetime(2025, 3, 3), created, created,
-                       dt.datetime(2025, 2, 3)],
-        "seq": [1, 2, 1, 1, 2],
-        "source_id": ["h1", "h2", "h3", "h4", "h5"],
-    })
+    events = ibis.memtable(
+        {
+            "opportunity_id": ["o1", "o1", "o2", "o3", "o3"],
+            "stage_label": [
+                "Discovery",
+                "Closed Won",
+                "Discovery",
+                "Discovery",
+                "Closed Lost",
+            ],
+            "entered_at": [
+                created,
+                dt.datetime(2025, 3, 3),
+                created,
+                created,
+                dt.datetime(2025, 2, 3),
+            ],
+            "seq": [1, 2, 1, 1, 2],
+            "source_id": ["h1", "h2", "h3", "h4", "h5"],
+        }
+    )
     workspace.store.apply_import(
-        importer="test", source="test:crm", files=["crm.csv"],
-        loads=[TableLoad("opportunities", opportunities, "crm.csv"),
-               TableLoad("sellers", sellers, "crm.csv"),
-               TableLoad("stage_events", events, "crm.csv")],
-        full_export=True, rows_read=11,
+        importer="test",
+        source="test:crm",
+        files=["crm.csv"],
+        loads=[
+            TableLoad("opportunities", opportunities, "crm.csv"),
+            TableLoad("sellers", sellers, "crm.csv"),
+            TableLoad("stage_events", events, "crm.csv"),
+        ],
+        full_export=True,
+        rows_read=11,
     )
 
 
@@ -214,8 +268,13 @@ def test_report_on_real_data(folder: str, importer: str, tmp_path: Path) -> None
     ws = tmp_path / "ws"
     assert cli(ws.parent, "init", str(ws)).returncode == 0
     if importer == "pipeline":
-        args = ["import", "pipeline", str(data / "sales_pipeline.csv"),
-                "--mapping", "maven-crm"]
+        args = [
+            "import",
+            "pipeline",
+            str(data / "sales_pipeline.csv"),
+            "--mapping",
+            "maven-crm",
+        ]
     elif importer == "hubspot":
         args = ["import", "hubspot", str(data / "all-deals.csv")]
     else:
@@ -231,8 +290,9 @@ def test_report_on_real_data(folder: str, importer: str, tmp_path: Path) -> None
     html = cli(ws, "report", "--out", str(tmp_path / "r.html"))
     assert html.returncode == 0, html.stderr
     if folder == "maven-crm-opportunities":
-        assert report["funnel"]["empty_reason"] is None or "history" in (
-            report["funnel"]["empty_reason"]
+        assert (
+            report["funnel"]["empty_reason"] is None
+            or "history" in (report["funnel"]["empty_reason"])
         )
 
 
@@ -242,8 +302,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from revarch.demo import create_demo
 
     folder = tmp_path_factory.mktemp("demo") / "ws"
-    create_demo(folder, sellers=12, months=8, seed=11, scale=0.5,
-                progress=lambda *args: None)
+    create_demo(
+        folder, sellers=12, months=8, seed=11, scale=0.5, progress=lambda *args: None
+    )
     return folder
 
 
@@ -275,12 +336,16 @@ def test_heatmap_holds_latest_scores(demo_report: dict) -> None:
 
 
 def test_scorecard_equals_diagnose_command(demo: Path, demo_report: dict) -> None:
-    result = cli(demo, "diagnose", "scorecard", "--json", "--as-of",
-                 demo_report["as_of"])
+    result = cli(
+        demo, "diagnose", "scorecard", "--json", "--as-of", demo_report["as_of"]
+    )
     assert result.returncode == 0, result.stderr
-    command = {f["function"]: f["maturity"] for f in json.loads(result.stdout)[
-        "functions"]}
-    shown = {f["function"]: f["maturity"] for f in demo_report["diagnosis"]["functions"]}
+    command = {
+        f["function"]: f["maturity"] for f in json.loads(result.stdout)["functions"]
+    }
+    shown = {
+        f["function"]: f["maturity"] for f in demo_report["diagnosis"]["functions"]
+    }
     assert shown.keys() == command.keys()
     for number, maturity in shown.items():
         assert maturity == approx(command[number]), number
@@ -292,8 +357,12 @@ def test_demo_page_prints_on_one_page(demo: Path, tmp_path: Path) -> None:
     seller = tmp_path / "seller.html"
     assert cli(demo, "report", "--out", str(html)).returncode == 0
     first = json.loads(cli(demo, "report", "--json").stdout)["sellers"]["rows"][0]
-    assert cli(demo, "report", "--seller", first["seller"], "--out",
-               str(seller)).returncode == 0
+    assert (
+        cli(
+            demo, "report", "--seller", first["seller"], "--out", str(seller)
+        ).returncode
+        == 0
+    )
     for page in (html, seller):
         for paper in ("A4", "letter"):
             pdf = print_pdf(page, tmp_path / f"{page.stem}-{paper}.pdf", paper=paper)

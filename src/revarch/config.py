@@ -7,7 +7,6 @@ commands show which value they used.
 from __future__ import annotations
 
 import datetime as dt
-
 import re
 import zoneinfo
 from pathlib import Path
@@ -37,7 +36,7 @@ class StrictModel(BaseModel):
 
 
 class Company(StrictModel):
-    """Who the workspace describes and how it keeps time and money."""
+    """The company a workspace describes: currency, timezone and fiscal year."""
 
     name: str = "My company"
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
@@ -56,7 +55,7 @@ class Company(StrictModel):
 
 
 class Performance(StrictModel):
-    """How sellers are ranked and which window the analyses cover."""
+    """The measure that ranks sellers and the trailing window of the analyses."""
 
     measure: Literal["bookings", "attainment"] = "bookings"
     trailing_months: int = Field(12, ge=1, le=60)

@@ -110,8 +110,7 @@ DEFAULT_SKILLS: tuple[SkillSpec, ...] = (
         (
             "Block two hours a day for prospecting and book three first "
             "meetings with new accounts this week",
-            "Rewrite the cold-call opener with the manager and make 20 calls "
-            "with it",
+            "Rewrite the cold-call opener with the manager and make 20 calls with it",
         ),
     ),
     SkillSpec(
@@ -120,8 +119,7 @@ DEFAULT_SKILLS: tuple[SkillSpec, ...] = (
         1,
         ("account growth", "expansion", "upselling", "cross-selling"),
         (
-            "Review the top five customers' usage and propose one expansion "
-            "to each",
+            "Review the top five customers' usage and propose one expansion to each",
             "Ask three happy customers for a referral this week",
         ),
     ),
@@ -264,30 +262,21 @@ DEFAULT_SKILLS: tuple[SkillSpec, ...] = (
         "other",
         3,
         ("does not need approval", "need for approval", "no need for approval"),
-        (
-            "Ask one hard qualifying question early in every first meeting "
-            "this week",
-        ),
+        ("Ask one hard qualifying question early in every first meeting this week",),
     ),
     SkillSpec(
         "Controls Emotions",
         "other",
         3,
         ("emotional control", "stays in control"),
-        (
-            "Role-play a tough objection with the manager and debrief how it "
-            "felt",
-        ),
+        ("Role-play a tough objection with the manager and debrief how it felt",),
     ),
     SkillSpec(
         "Comfortable Discussing Money",
         "other",
         3,
         ("discussing money", "money conversations", "budget conversations"),
-        (
-            "Ask for the budget in every discovery call this week and log the "
-            "answer",
-        ),
+        ("Ask for the budget in every discovery call this week and log the answer",),
     ),
     SkillSpec(
         "Rejection Proof",

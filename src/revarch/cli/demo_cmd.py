@@ -25,7 +25,7 @@ def demo(
         typer.Option(min=0.01, help="Multiplies opportunity volume (160: ~1M)."),
     ] = 1.0,
 ) -> None:
-    """Generate a B2B company, import it as a Salesforce export, write its weekly report.
+    """Generate a company, import it as a Salesforce export, write its weekly report.
 
     Example: revarch demo ./acme-demo --sellers 25 --months 18 --seed 7
     """
@@ -44,7 +44,9 @@ def demo(
         console.print(line)
     path = write_weekly_report(summary.path)
     console.print(f"Weekly report: {path}")
-    console.print(f"Open it in a browser, or run: revarch -w {summary.path} report --help")
+    console.print(
+        f"Open it in a browser, or run: revarch -w {summary.path} report --help"
+    )
 
 
 def write_weekly_report(folder: Path) -> Path:

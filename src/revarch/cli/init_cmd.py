@@ -25,7 +25,7 @@ def init(
 ) -> None:
     """Create a workspace: a commented revarch.yaml and the database.
 
-    Example: revarch init ./acme --name "Acme Corp" --currency EUR --timezone Europe/Berlin
+    Example: revarch init ./acme --name "Acme Corp" --timezone Europe/Berlin
     """
     path = init_workspace(folder, name=name, currency=currency, timezone=timezone)
     console.print(f"Created workspace {path} (settings in {path / 'revarch.yaml'})")

@@ -77,7 +77,11 @@ def main(
     ] = False,
 ) -> None:
     ctx.obj = State(workspace=workspace, verbose=verbose, debug=debug)
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    level = logging.WARNING
+    if verbose:
+        level = logging.INFO
+    if debug:
+        level = logging.DEBUG
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", force=True
     )

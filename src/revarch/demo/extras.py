@@ -30,25 +30,37 @@ def add_assessments(
 
     rows = compute_metrics(workspace, by="seller").rows
     performance = [(row["seller"], float(row["bookings"] or 0.0)) for row in rows]
-    path = write_demo_assessments(
-        export, performance, seed, last_assessment=last_day
-    )
+    path = write_demo_assessments(export, performance, seed, last_assessment=last_day)
     return import_assessments(workspace, path, ImportOptions())
 
 
 # (formal process, depends on one person, measured, rating) per function, as
 # a founder and a sales leader of a company this size typically answer.
 FOUNDER = {
-    1: (False, True, False, 4), 2: (False, True, True, 4), 3: (False, True, False, 3),
-    4: (False, True, False, 3), 5: (True, False, True, 3), 6: (False, True, False, 3),
-    7: (False, True, False, 2), 8: (True, False, True, 3), 9: (True, False, True, 4),
-    10: (True, True, True, 4), 11: (False, True, False, 2),
+    1: (False, True, False, 4),
+    2: (False, True, True, 4),
+    3: (False, True, False, 3),
+    4: (False, True, False, 3),
+    5: (True, False, True, 3),
+    6: (False, True, False, 3),
+    7: (False, True, False, 2),
+    8: (True, False, True, 3),
+    9: (True, False, True, 4),
+    10: (True, True, True, 4),
+    11: (False, True, False, 2),
 }
 SALES_LEADER = {
-    1: (False, True, False, 2), 2: (False, True, True, 3), 3: (False, True, False, 2),
-    4: (False, False, True, 3), 5: (True, False, True, 3), 6: (False, False, False, 2),
-    7: (False, False, False, 1), 8: (True, False, True, 3), 9: (True, False, True, 3),
-    10: (True, False, True, 2), 11: (False, True, False, 2),
+    1: (False, True, False, 2),
+    2: (False, True, True, 3),
+    3: (False, True, False, 2),
+    4: (False, False, True, 3),
+    5: (True, False, True, 3),
+    6: (False, False, False, 2),
+    7: (False, False, False, 1),
+    8: (True, False, True, 3),
+    9: (True, False, True, 3),
+    10: (True, False, True, 2),
+    11: (False, True, False, 2),
 }
 
 

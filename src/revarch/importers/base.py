@@ -1,4 +1,4 @@
-"""What every importer shares: options, column lookup by alias, running the import."""
+"""Shared parts of every importer: options, column lookup by alias, the import run."""
 
 from __future__ import annotations
 

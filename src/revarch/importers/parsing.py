@@ -120,7 +120,7 @@ def _rows(count: int) -> str:
 
 @dataclass(frozen=True)
 class DateFormat:
-    """How one column writes its dates, detected from all of its values."""
+    """The date format of one column, detected from all of its values."""
 
     column: str
     style: Literal["iso", "slash", "empty"]

@@ -43,7 +43,7 @@ def compute_pipeline(
     closing_by: dt.date | None = None,
     seller: str | None = None,
 ) -> PipelineResult:
-    """Sum the pipeline created in ``since``-``until`` and the pipeline open at ``until``.
+    """Sum pipeline created in ``since``-``until`` and pipeline open at ``until``.
 
     Open at ``until`` means created on or before it and not closed by then
     (open now, or closed after ``until``), valued at its current amount.

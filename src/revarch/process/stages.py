@@ -319,15 +319,22 @@ def raw_labels(workspace: Workspace) -> list[str]:
 def ordered_labels(workspace: Workspace) -> list[str]:
     """Return the raw labels in the CRM's sort order, else in typical position.
 
-    The sort order is used only when every label has one.
+    Labels with a CRM sort order come first, in that order; labels without
+    one (often the closed labels) follow in their typical position in the
+    history.
     """
     rows = workspace.store.rows(label_usage(workspace))
     rows = [row for row in rows if row["label"]]
-    if rows and all(row["sort_order"] is not None for row in rows):
-        rows.sort(key=lambda row: (row["sort_order"], row["label"]))
-    else:
-        rows.sort(key=_position_key)
+    rows.sort(key=_order_key)
     return [row["label"] for row in rows]
+
+
+def _order_key(row: dict[str, object]) -> tuple[int, float, str]:
+    order = row["sort_order"]
+    if isinstance(order, int | float):
+        return (0, float(order), str(row["label"]))
+    position, label = _position_key(row)
+    return (1, position, label)
 
 
 def _position_key(row: dict[str, object]) -> tuple[float, str]:

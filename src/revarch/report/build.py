@@ -16,8 +16,12 @@ from revarch.errors import InputError
 from revarch.metrics import compute_coverage, compute_metrics
 from revarch.metrics.activity import count_activities
 from revarch.metrics.pipeline import compute_pipeline
-from revarch.process import compute_funnel, compute_stalls, compute_trend
-from revarch.process import compute_velocity
+from revarch.process import (
+    compute_funnel,
+    compute_stalls,
+    compute_trend,
+    compute_velocity,
+)
 from revarch.quality import check_workspace
 from revarch.report.sections import diagnosis_section, talent_section
 from revarch.report.windows import ReportDates, choose_week, report_dates
@@ -56,7 +60,10 @@ def _seller_row(metrics: Any, seller: str | None) -> dict[str, Any]:
 
 
 def _outcomes(
-    workspace: Workspace, since: dt.date, until: dt.date, as_of: dt.date,
+    workspace: Workspace,
+    since: dt.date,
+    until: dt.date,
+    as_of: dt.date,
     seller: str | None,
 ) -> dict[str, Any]:
     metrics = compute_metrics(
@@ -159,6 +166,7 @@ def _headline(
             "value": now[key],
             "previous": before[key],
             "change": _change(now[key], before[key]),
+            "lower_is_better": key == "cycle_days_median",
             "note": notes.get(key),
         }
         for key, label, unit in TILES
@@ -199,19 +207,23 @@ def _velocity(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
     return data
 
 
-def _stalls(
-    stalls: Any, seller: str | None, labels: dict[str, str]
-) -> dict[str, Any]:
+def _stalls(stalls: Any, seller: str | None, labels: dict[str, str]) -> dict[str, Any]:
     data = stalls.to_dict()
-    listed = [o for o in data["opportunities"] if seller is None or o["seller"] == seller]
+    listed = [
+        o for o in data["opportunities"] if seller is None or o["seller"] == seller
+    ]
     for opportunity in listed:
-        opportunity["stage_label"] = labels.get(opportunity["stage"], opportunity["stage"])
+        opportunity["stage_label"] = labels.get(
+            opportunity["stage"], opportunity["stage"]
+        )
         opportunity["seller_name"] = opportunity["seller_name"] or opportunity["seller"]
         days, expected = opportunity["days_in_stage"], opportunity["expected_days"]
         over = days - expected if days is not None and expected is not None else None
         opportunity["days_over"] = round(over, 1) if over is not None else None
     top = sorted(listed, key=lambda o: (-(o["amount"] or 0.0), o["id"]))
-    unknown = [o for o in data["age_unknown"] if seller is None or o["seller"] == seller]
+    unknown = [
+        o for o in data["age_unknown"] if seller is None or o["seller"] == seller
+    ]
     return {
         "opportunities": top[:STALLS_SHOWN],
         "total": len(listed),
@@ -225,7 +237,10 @@ def _sellers(
     workspace: Workspace, dates: ReportDates, stalls: dict[str, Any], seller: str | None
 ) -> dict[str, Any]:
     metrics = compute_metrics(
-        workspace, by="seller", since=dates.trailing_start, until=dates.week_end,
+        workspace,
+        by="seller",
+        since=dates.trailing_start,
+        until=dates.week_end,
         as_of=dates.as_of,
     )
     activity = count_activities(workspace, since=dates.week_start, until=dates.week_end)
@@ -273,11 +288,17 @@ def _trend(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
         for row in data["weeks"]
         if row["conversion"] is not None
     ]
-    reason = None if points else (
-        "No opportunity entered a stage and resolved in the last 12 weeks."
+    reason = (
+        None
+        if points
+        else ("No opportunity entered a stage and resolved in the last 12 weeks.")
     )
-    return {"points": points, "without_history": data["without_history"],
-            "window": data["window"], "empty_reason": reason}
+    return {
+        "points": points,
+        "without_history": data["without_history"],
+        "window": data["window"],
+        "empty_reason": reason,
+    }
 
 
 def _quality(workspace: Workspace) -> dict[str, Any]:
@@ -330,46 +351,52 @@ def build_report(
     if generated_at is None:
         generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     log.info("built the report for %s (as of %s)", dates.week_id, dates.as_of)
-    return _rounded({
-        "company": settings.company.name,
-        "currency": settings.company.currency,
-        "version": __version__,
-        "generated_at": generated_at,
-        "as_of": dates.as_of.isoformat(),
-        "week": {
-            "id": dates.week_id,
-            "start": dates.week_start.isoformat(),
-            "end": dates.week_end.isoformat(),
-        },
-        "seller": info,
-        "windows": {
-            "week": _window(dates.week_start, dates.week_end),
-            "quarter": {"id": dates.quarter_id,
-                        **_window(dates.quarter_start, dates.week_end)},
-            "trailing": _window(dates.trailing_start, dates.week_end),
-        },
-        "headline": _headline(workspace, dates, seller),
-        "funnel": process["funnel"],
-        "velocity": _velocity(workspace, dates),
-        "stalls": stalls,
-        "sellers": sellers,
-        "trend": _trend(workspace, dates),
-        "quality": _quality(workspace),
-        "notes": _notes(process["funnel"], seller),
-        "talent": talent_section(
-            workspace, as_of=dates.as_of, quarter_start=dates.quarter_start,
-            seller=seller,
-        ),
-        "diagnosis": diagnosis_section(workspace, as_of=dates.as_of),
-        "extra_sections": ["talent"],
-    })
+    return _rounded(
+        {
+            "company": settings.company.name,
+            "currency": settings.company.currency,
+            "version": __version__,
+            "generated_at": generated_at,
+            "as_of": dates.as_of.isoformat(),
+            "week": {
+                "id": dates.week_id,
+                "start": dates.week_start.isoformat(),
+                "end": dates.week_end.isoformat(),
+            },
+            "seller": info,
+            "windows": {
+                "week": _window(dates.week_start, dates.week_end),
+                "quarter": {
+                    "id": dates.quarter_id,
+                    **_window(dates.quarter_start, dates.week_end),
+                },
+                "trailing": _window(dates.trailing_start, dates.week_end),
+            },
+            "headline": _headline(workspace, dates, seller),
+            "funnel": process["funnel"],
+            "velocity": _velocity(workspace, dates),
+            "stalls": stalls,
+            "sellers": sellers,
+            "trend": _trend(workspace, dates),
+            "quality": _quality(workspace),
+            "notes": _notes(process["funnel"], seller, dates),
+            "talent": talent_section(
+                workspace,
+                as_of=dates.as_of,
+                quarter_start=dates.quarter_start,
+                seller=seller,
+            ),
+            "diagnosis": diagnosis_section(workspace, as_of=dates.as_of),
+            "extra_sections": ["talent"],
+        }
+    )
 
 
 def _rounded(value: Any) -> Any:
     """Round every float to 6 decimals, all through the report's data.
 
     The engine may add floats in a different order from run to run, which
-    changes the last bits of a sum; rounding keeps the same inputs giving
+    changes the last bits of a sum. Rounding makes the same inputs give
     byte-identical output.
     """
     if isinstance(value, float):
@@ -381,8 +408,13 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def _notes(funnel: dict[str, Any], seller: str | None) -> list[str]:
+def _notes(funnel: dict[str, Any], seller: str | None, dates: ReportDates) -> list[str]:
     notes = []
+    if dates.week_end > dates.as_of:
+        notes.append(
+            f"the week ends after the data's as-of date {dates.as_of.isoformat()}, "
+            "so its figures cover only part of it"
+        )
     if seller is not None:
         notes.append("funnel, days in stage and trend are the whole team's")
     if funnel["outside_process"]:

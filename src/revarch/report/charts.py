@@ -21,11 +21,13 @@ TIERS = {"Tier 1": "#2f5d8a", "Tier 2": "#e0a030", "Tier 3": "#9aa5b1"}
 
 
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(font=FONT, background="white").configure_view(
-        strokeWidth=0
-    ).configure_axis(labelFontSize=9, titleFontSize=9, grid=False).configure_title(
-        fontSize=11, anchor="start"
-    ).configure_legend(labelFontSize=9, titleFontSize=9)
+    return (
+        chart.configure(font=FONT, background="white")
+        .configure_view(strokeWidth=0)
+        .configure_axis(labelFontSize=9, titleFontSize=9, grid=False)
+        .configure_title(fontSize=11, anchor="start")
+        .configure_legend(labelFontSize=9, titleFontSize=9)
+    )
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
@@ -54,20 +56,24 @@ def funnel_chart(stages: Sequence[dict[str, Any]], stall_stage: str | None) -> s
         ]
     )
     axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
-    bars = alt.Chart(frame).mark_bar(height=10).encode(
-        y=axis_y,
-        x=alt.X(
-            "conversion:Q",
-            title="Stage conversion (advanced / resolved)",
-            axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, 1]),
-        ),
-        color=alt.condition(
-            alt.datum.stall, alt.value(RED), alt.value(BLUE)
-        ),
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(height=10)
+        .encode(
+            y=axis_y,
+            x=alt.X(
+                "conversion:Q",
+                title="Stage conversion (advanced / resolved)",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.condition(alt.datum.stall, alt.value(RED), alt.value(BLUE)),
+        )
     )
-    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=13).encode(
-        y=axis_y, x="expected:Q"
+    ticks = (
+        alt.Chart(frame)
+        .mark_tick(color="black", thickness=2, size=13)
+        .encode(y=axis_y, x="expected:Q")
     )
     chart = (bars + ticks).properties(
         width=230, height=17 * len(stages), title="Funnel: conversion vs expected"
@@ -90,14 +96,20 @@ def days_chart(stages: Sequence[dict[str, Any]]) -> str:
         ]
     )
     axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
-    bars = alt.Chart(frame).mark_bar(height=10, color=BLUE).encode(
-        y=axis_y, x=alt.X("median:Q", title="Median days in stage")
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(height=10, color=BLUE)
+        .encode(y=axis_y, x=alt.X("median:Q", title="Median days in stage"))
     )
-    p90 = alt.Chart(frame).mark_point(shape="diamond", color=GREY, size=30).encode(
-        y=axis_y, x="p90:Q"
+    p90 = (
+        alt.Chart(frame)
+        .mark_point(shape="diamond", color=GREY, size=30)
+        .encode(y=axis_y, x="p90:Q")
     )
-    ticks = alt.Chart(frame).mark_tick(color="black", thickness=2, size=13).encode(
-        y=axis_y, x="expected:Q"
+    ticks = (
+        alt.Chart(frame)
+        .mark_tick(color="black", thickness=2, size=13)
+        .encode(y=axis_y, x="expected:Q")
     )
     chart = (bars + p90 + ticks).properties(
         width=200,
@@ -119,16 +131,21 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
             for p in points
         ]
     )
-    chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
-        x=alt.X("week:O", title="Week entered", axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y(
-            "conversion:Q",
-            title="Conversion of the week's cohort",
-            axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, 1]),
-        ),
-        color=alt.Color("stage:N", title="Stage", sort=None),
-    ).properties(width=330, height=100, title="Stage conversion, last 12 weeks")
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(size=12))
+        .encode(
+            x=alt.X("week:O", title="Week entered", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y(
+                "conversion:Q",
+                title="Conversion of the week's cohort",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("stage:N", title="Stage", sort=None),
+        )
+        .properties(width=330, height=100, title="Stage conversion, last 12 weeks")
+    )
     return to_svg(chart)
 
 
@@ -152,17 +169,23 @@ def gap_chart(skills: Sequence[dict[str, Any]]) -> str:
         ]
     )
     axis_y = alt.Y("skill:N", sort=list(frame["skill"]), title=None)
-    bars = alt.Chart(frame).mark_bar(height=6).encode(
-        y=axis_y,
-        x=alt.X("gap:Q", title="Gap top vs bottom sellers (%)"),
-        color=alt.Color(
-            "tier:N",
-            title="Tier",
-            scale=alt.Scale(domain=list(TIERS), range=list(TIERS.values())),
-        ),
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(height=6)
+        .encode(
+            y=axis_y,
+            x=alt.X("gap:Q", title="Gap top vs bottom sellers (%)"),
+            color=alt.Color(
+                "tier:N",
+                title="Tier",
+                scale=alt.Scale(domain=list(TIERS), range=list(TIERS.values())),
+            ),
+        )
     )
-    interval = alt.Chart(frame).mark_rule(color="black", opacity=0.6).encode(
-        y=axis_y, x="low:Q", x2="high:Q"
+    interval = (
+        alt.Chart(frame)
+        .mark_rule(color="black", opacity=0.6)
+        .encode(y=axis_y, x="low:Q", x2="high:Q")
     )
     chart = (bars + interval).properties(
         width=190, height=8.5 * len(rows), title="Skill gaps with 90% interval"
@@ -186,16 +209,32 @@ def heatmap_chart(cells: Sequence[dict[str, Any]]) -> str:
     )
     sellers = frame.drop_duplicates("seller").sort_values("seller_order")["seller"]
     skills = frame.drop_duplicates("skill").sort_values("skill_order")["skill"]
-    chart = alt.Chart(frame).mark_rect().encode(
-        x=alt.X("skill:N", sort=list(skills), title=None,
-                axis=alt.Axis(labelAngle=-90, labelFontSize=6)),
-        y=alt.Y("seller:N", sort=list(sellers), title=None,
-                axis=alt.Axis(labelFontSize=6)),
-        color=alt.Color("score:Q", title="Score", scale=alt.Scale(
-            domain=[0, 100], scheme="blues")),
-    ).properties(
-        width=5 * len(skills),
-        height=5 * len(sellers),
-        title="Scores by seller (best first) and skill",
+    chart = (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "skill:N",
+                sort=list(skills),
+                title=None,
+                axis=alt.Axis(labelAngle=-90, labelFontSize=6),
+            ),
+            y=alt.Y(
+                "seller:N",
+                sort=list(sellers),
+                title=None,
+                axis=alt.Axis(labelFontSize=6),
+            ),
+            color=alt.Color(
+                "score:Q",
+                title="Score",
+                scale=alt.Scale(domain=[0, 100], scheme="blues"),
+            ),
+        )
+        .properties(
+            width=5 * len(skills),
+            height=5 * len(sellers),
+            title="Scores by seller (best first) and skill",
+        )
     )
     return to_svg(chart)

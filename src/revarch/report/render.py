@@ -50,7 +50,11 @@ def format_change(value: Any, unit: str = "count") -> str:
     """Format a week-on-week change with its sign: +1.2M, -3.0 pts."""
     if value is None:
         return "–"
-    sign = "+" if value > 0 else "-" if value < 0 else "±"
+    sign = "±"
+    if value > 0:
+        sign = "+"
+    elif value < 0:
+        sign = "-"
     size = abs(float(value))
     if unit == "rate":
         return f"{sign}{size * 100:.1f} pts"

@@ -24,7 +24,7 @@ def _heatmap(report: Any) -> list[dict[str, Any]]:
     skills = [gap.name for gap in report.gaps]
     ranked = list(team.ranked)
     if len(ranked) > 2 * HEATMAP_EACH_END:
-        # A printable page holds the top and bottom of a large team.
+        # One printable page fits the top and the bottom of a large team.
         ranked = ranked[:HEATMAP_EACH_END] + ranked[-HEATMAP_EACH_END:]
     cells = []
     for seller_order, member in enumerate(ranked):
@@ -32,14 +32,16 @@ def _heatmap(report: Any) -> list[dict[str, Any]]:
         name = team.names.get(member.seller) or member.seller
         for skill_order, skill in enumerate(skills):
             if skill in scores:
-                cells.append({
-                    "seller": member.seller,
-                    "seller_name": name,
-                    "seller_order": seller_order,
-                    "skill": skill,
-                    "skill_order": skill_order,
-                    "score": scores[skill],
-                })
+                cells.append(
+                    {
+                        "seller": member.seller,
+                        "seller_name": name,
+                        "seller_order": seller_order,
+                        "skill": skill,
+                        "skill_order": skill_order,
+                        "score": scores[skill],
+                    }
+                )
     return cells
 
 
@@ -72,10 +74,13 @@ def _empty_talent(reason: str) -> dict[str, Any]:
 
 
 def talent_section(
-    workspace: Workspace, *, as_of: dt.date, quarter_start: dt.date,
+    workspace: Workspace,
+    *,
+    as_of: dt.date,
+    quarter_start: dt.date,
     seller: str | None,
 ) -> dict[str, Any]:
-    """Return gaps with intervals, the score heatmap, candidates and the seller's plan."""
+    """Return skill gaps, the score heatmap, candidates and the seller's plan."""
     from revarch.talent import compute_gaps, seller_profile
 
     if workspace.store.count("assessments") == 0:
@@ -123,9 +128,9 @@ def diagnosis_section(workspace: Workspace, *, as_of: dt.date) -> dict[str, Any]
     warnings = [g for g in scorecard["guardrails"] if g["status"] == "warning"]
     answered = any(f["maturity"] is not None for f in functions)
     return {
-        "empty_reason": None if answered else (
-            "No diagnosis yet: run revarch diagnose to score the 11 functions."
-        ),
+        "empty_reason": None
+        if answered
+        else ("No diagnosis yet: run revarch diagnose to score the 11 functions."),
         "threshold": scorecard["maturity_threshold"],
         "pillars": ["Strategy", "People", "Process", "Performance"],
         "functions": functions,

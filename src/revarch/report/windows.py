@@ -1,4 +1,4 @@
-"""The dates a weekly report covers: its week, the quarter to date, the trailing window."""
+"""The dates a weekly report covers: its week, quarter to date and trailing window."""
 
 from __future__ import annotations
 
@@ -69,7 +69,5 @@ def choose_week(week: str | None, as_of: dt.date) -> dt.date:
     if week is None:
         return as_of - dt.timedelta(days=as_of.isoweekday())
     if not WEEK.match(week.strip().upper()):
-        raise InputError(
-            f"invalid --week {week!r}: use an ISO week such as 2025-W14"
-        )
+        raise InputError(f"invalid --week {week!r}: use an ISO week such as 2025-W14")
     return parse_period(week.strip().upper(), flag="--week").start

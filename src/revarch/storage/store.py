@@ -72,7 +72,7 @@ class TableLoad:
 
 @dataclass
 class TableCounts:
-    """What an import did to one table."""
+    """Counts of the rows an import inserted, updated, kept and deleted in one table."""
 
     table: str
     inserted: int = 0
