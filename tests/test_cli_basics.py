@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import revarch
 
 
@@ -27,23 +25,36 @@ def test_version_prints_package_version() -> None:
     assert result.stdout.strip() == f"revarch {revarch.__version__}"
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["init"],
-        ["check"],
-        ["demo"],
-        ["import", "salesforce"],
-        ["import", "hubspot"],
-        ["import", "pipeline"],
-        ["import", "csv"],
-    ],
-    ids=lambda c: " ".join(c),
-)
-def test_help_shows_real_example(command: list[str]) -> None:
-    result = run_cli(*command, "--help")
-    assert result.returncode == 0
-    assert "Example: revarch " in result.stdout
+def all_commands() -> list[list[str]]:
+    """Return the path of every leaf command, such as ['import', 'csv']."""
+    import typer
+
+    from revarch.cli.main import app
+
+    def walk(command: object, path: list[str]) -> list[list[str]]:
+        children = getattr(command, "commands", None)
+        if not children:
+            return [path]
+        found: list[list[str]] = []
+        for name, child in sorted(children.items()):
+            found += walk(child, [*path, name])
+        return found
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_command_help_shows_example() -> None:
+    from typer.testing import CliRunner
+
+    from revarch.cli.main import app
+
+    runner = CliRunner()
+    commands = all_commands()
+    assert len(commands) > 30
+    for command in commands:
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Example: revarch " in result.output, command
 
 
 def test_outside_workspace_suggests_init(tmp_path: Path) -> None:
