@@ -274,15 +274,14 @@ def _sellers(
     return {"rows": rows, "shown": SELLERS_SHOWN, "empty_reason": reason}
 
 
-def _trend(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
+def _trend(
+    workspace: Workspace, dates: ReportDates, labels: dict[str, str]
+) -> dict[str, Any]:
     since = dates.week_start - dt.timedelta(weeks=TREND_WEEKS - 1)
     trend = compute_trend(
         workspace, since=since, until=dates.week_end, as_of=dates.as_of
     )
     data = trend.to_dict()
-    labels = {}
-    for stage in compute_funnel(workspace, as_of=dates.as_of).stages:
-        labels[stage.stage] = stage.label
     points = [
         {**row, "stage": labels.get(row["stage"], row["stage"])}
         for row in data["weeks"]
@@ -291,7 +290,7 @@ def _trend(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
     reason = (
         None
         if points
-        else ("No opportunity entered a stage and resolved in the last 12 weeks.")
+        else "No opportunity entered a stage and resolved in the last 12 weeks."
     )
     return {
         "points": points,
@@ -377,7 +376,7 @@ def build_report(
             "velocity": _velocity(workspace, dates),
             "stalls": stalls,
             "sellers": sellers,
-            "trend": _trend(workspace, dates),
+            "trend": _trend(workspace, dates, labels),
             "quality": _quality(workspace),
             "notes": _notes(process["funnel"], seller, dates),
             "talent": talent_section(
