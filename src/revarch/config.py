@@ -227,7 +227,7 @@ class Skills(StrictModel):
 
 
 class HiringProfile(StrictModel):
-    """What hiring screens for: competencies with minimum scores, and experience."""
+    """The hiring profile: competencies with minimum scores, and experience."""
 
     # Skills (names or aliases) the go-to-market strategy requires.
     required_competencies: list[str] = []

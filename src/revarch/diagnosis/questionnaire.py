@@ -44,7 +44,7 @@ class PromptSource(Protocol):
 
 @dataclass
 class QuestionnaireResult:
-    """What one run of the questionnaire did."""
+    """The outcome of one questionnaire run."""
 
     respondent: str
     role: str

@@ -139,13 +139,13 @@ def detect_date_formats(
     file: str,
     order: Order | None = None,
 ) -> dict[str, DateFormat]:
-    """Detect the date format of each column from every value it holds.
+    """Detect the date format of each column from every value it contains.
 
     ISO dates and date-times are unambiguous. Slash dates are day-first when
-    a first part exceeds 12 and month-first when a second part does; a
+    a first part exceeds 12, and month-first when a second part does. A
     column that shows neither takes the order of the other columns of the
-    same file, and failing that ``order``. A column that stays ambiguous, or
-    mixes both orders, is an error naming the options that settle it.
+    same file, else ``order``. A column that stays ambiguous, or mixes both
+    orders, is an error naming the options that settle it.
     """
     present = [c for c in columns if c in table.columns]
     if not present:

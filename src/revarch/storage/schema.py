@@ -222,7 +222,7 @@ SYSTEM_DDL = (
   entered_at TIMESTAMP NOT NULL
 )""",
     # Saved roadmaps: one row per line (sprint, later or maintain); detail
-    # holds the line as JSON.
+    # contains the line as JSON.
     """CREATE TABLE IF NOT EXISTS roadmap_lines (
   roadmap_id INTEGER NOT NULL,
   created_at TIMESTAMP NOT NULL,
@@ -236,7 +236,7 @@ SYSTEM_DDL = (
   detail VARCHAR NOT NULL,
   PRIMARY KEY (roadmap_id, line)
 )""",
-    # Quarterly alignment audits; detail holds the whole audit as JSON.
+    # Quarterly alignment audits; detail contains the whole audit as JSON.
     """CREATE TABLE IF NOT EXISTS audits (
   id INTEGER PRIMARY KEY,
   period VARCHAR NOT NULL,
