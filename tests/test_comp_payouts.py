@@ -414,3 +414,60 @@ def test_comp_settings_reload(team: Workspace) -> None:
     with open_workspace(team.path) as reopened:
         assert reopened.settings.comp is not None
         assert reopened.settings.comp.target_incentive_by_seller == {"s2": 8_000}
+
+
+def test_comp_new_hire_prorated(tmp_path: Path) -> None:
+    """A seller hired on 2025-05-17 worked 45 of Q2's 91 days.
+
+    Incentive 10,000 x 45/91 = 4,945.05; the margin target 40,000 x 45/91 =
+    19,780.22; margin 12,000 / 19,780.22 = 0.606667 (linear, over the 0.5
+    threshold): 4,945.05 x 30% x 0.606667 = 900.00. The quota is the
+    seller's own, so it stays 50,000: 20,000 / 50,000 = 0.4 pays nothing.
+    """
+    folder = tmp_path / "ws"
+    init_workspace(folder, name="Comp Co")
+    with open_workspace(folder) as workspace:
+        write_settings(workspace, as_of="2025-07-15", process=PROCESS, comp=PLAN)
+        load(
+            workspace,
+            "sellers",
+            [
+                {
+                    "id": "s9",
+                    "name": "Cy",
+                    "is_seller": True,
+                    "hire_date": D(2025, 5, 17),
+                }
+            ],
+        )
+        load(
+            workspace,
+            "opportunities",
+            [_won("o9", "s9", D(2025, 6, 10), 20_000.0, 12_000.0)],
+        )
+        load(
+            workspace,
+            "quotas",
+            [{"seller_id": "s9", "period": "2025-Q2", "amount": 50_000.0}],
+        )
+        (cy,) = compute_comp(workspace, period="2025-Q2").statements
+        share = round(45 / 91, 6)
+        incentive = round(10_000 * share, 2)
+        assert cy["employed_share"] == share
+        assert cy["target_incentive"] == incentive == 4_945.05
+        margin = _line(cy, "margin")
+        assert margin["target"] == round(40_000 * share, 2)
+        assert margin["target_source"] == "target, prorated"
+        attainment = round(12_000 / margin["target"], 6)
+        assert margin["attainment"] == attainment
+        assert margin["payout"] == round(incentive * 0.30 * attainment, 2) == 900.0
+        revenue = _line(cy, "revenue")
+        assert (revenue["target"], revenue["payout"]) == (50_000.0, 0.0)
+        assert cy["trace"][0].startswith("prorated: hired 2025-05-17, employed 45")
+        # With proration off, the plan pays on the full amounts.
+        plan = {**PLAN, "prorate_new_hires": False}
+        write_settings(workspace, as_of="2025-07-15", process=PROCESS, comp=plan)
+        workspace.reload_settings()
+        (full,) = compute_comp(workspace, period="2025-Q2").statements
+        assert full["target_incentive"] == 10_000
+        assert _line(full, "margin")["target"] == 40_000

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import escape
 
 from revarch.comp.report import report_section_comp
 from revarch.demo import create_demo
@@ -40,7 +41,8 @@ def _dates(workspace: Workspace) -> SimpleNamespace:
 
 
 def _render(name: str, **sections: object) -> str:
-    return _ENV.get_template(f"sections/{name}.html.j2").render(report=sections)
+    report = {"seller": None, **sections}
+    return _ENV.get_template(f"sections/{name}.html.j2").render(report=report)
 
 
 def test_demo_forecasts_within_and_outside(demo: Workspace) -> None:
@@ -88,8 +90,28 @@ def test_inspection_section_renders(demo: Workspace) -> None:
     section = report_section_inspection(demo, _dates(demo))
     assert section is not None
     html = _render("inspection", inspection=section)
-    assert "Pipeline inspection" in html
+    assert f"riskiest of {section['total']} open" in html
     assert len(section["rows"]) <= 8
+    for row in section["rows"][:6]:
+        assert str(escape(row["name"])) in html
+    risks = [row["risk"] for row in section["rows"]]
+    assert risks == sorted(risks, reverse=True)
+
+
+def test_seller_sections_hold_only_the_seller(demo: Workspace) -> None:
+    dates = _dates(demo)
+    listed = compute_inspection(demo, as_of=dates.week_end).rows
+    assert listed
+    seller_id = listed[0]["seller"]
+    own = report_section_inspection(demo, dates, seller_id)
+    assert own is not None
+    assert own["total"] == sum(1 for r in listed if r["seller"] == seller_id)
+    assert {r["id"] for r in own["rows"]} <= {
+        r["id"] for r in listed if r["seller"] == seller_id
+    }
+    comp = report_section_comp(demo, dates, seller_id)
+    assert comp is not None
+    assert [r["seller"] for r in comp["rows"]] == [seller_id]
 
 
 def test_comp_section_renders(demo: Workspace) -> None:
@@ -98,7 +120,14 @@ def test_comp_section_renders(demo: Workspace) -> None:
     assert section["empty_reason"] is None
     totals = [row["total"] for row in section["rows"]]
     assert totals == sorted(totals, reverse=True)
-    assert "margin attainment" in _render("comp", comp=section)
+    html = _render("comp", comp=section)
+    assert "margin attainment" in html
+    for row in section["rows"][:6]:
+        assert str(escape(row["seller_name"])) in html
+        if row["target_incentive"]:
+            assert row["of_target"] == pytest.approx(
+                row["total"] / row["target_incentive"]
+            )
 
 
 def test_sections_empty_reason(workspace: Workspace) -> None:

@@ -205,3 +205,19 @@ def test_maven_missing_grouping_rejected(maven: Workspace) -> None:
     message = str(result.exception) + result.output
     assert "--by pipeline" in message
     assert "seller" in message
+
+
+def test_stalled_deals_named_by_account_and_product(maven: Workspace) -> None:
+    """Maven has no opportunity names: stalls show account and product."""
+    from revarch.process import compute_stalls
+
+    expected = {
+        row["opportunity_id"]: " · ".join(
+            part for part in (row["account"], row["product"]) if part
+        )
+        for row in _read_pipeline()
+    }
+    listed = compute_stalls(maven).to_dict()["opportunities"]
+    assert listed
+    for opportunity in listed:
+        assert opportunity["name"] == expected[opportunity["id"]], opportunity["id"]

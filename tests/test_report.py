@@ -315,8 +315,13 @@ def demo_report(demo: Path) -> dict:
     return json.loads(result.stdout)
 
 
+def _known_on(report: dict) -> str:
+    """Return the day the report's talent and leadership sections are taken on."""
+    return min(report["week"]["end"], report["as_of"])
+
+
 def test_talent_equals_gaps_command(demo: Path, demo_report: dict) -> None:
-    result = cli(demo, "talent", "gaps", "--json", "--as-of", demo_report["as_of"])
+    result = cli(demo, "talent", "gaps", "--json", "--as-of", _known_on(demo_report))
     assert result.returncode == 0, result.stderr
     command = {row["skill"]: row for row in json.loads(result.stdout)["skills"]}
     skills = demo_report["talent"]["skills"]
@@ -337,7 +342,7 @@ def test_heatmap_holds_latest_scores(demo_report: dict) -> None:
 
 def test_scorecard_equals_diagnose_command(demo: Path, demo_report: dict) -> None:
     result = cli(
-        demo, "diagnose", "scorecard", "--json", "--as-of", demo_report["as_of"]
+        demo, "diagnose", "scorecard", "--json", "--as-of", _known_on(demo_report)
     )
     assert result.returncode == 0, result.stderr
     command = {
@@ -367,3 +372,47 @@ def test_demo_page_prints_on_one_page(demo: Path, tmp_path: Path) -> None:
         for paper in ("A4", "letter"):
             pdf = print_pdf(page, tmp_path / f"{page.stem}-{paper}.pdf", paper=paper)
             assert count_pages(pdf) == 1, (page.name, paper)
+
+
+def test_inspection_equals_inspect_command(demo: Path, demo_report: dict) -> None:
+    result = cli(demo, "inspect", "--json", "--as-of", _known_on(demo_report))
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)["rows"]
+    section = demo_report["inspection"]
+    assert section["total"] == len(listed)
+    assert [r["id"] for r in section["rows"]] == [r["id"] for r in listed][:8]
+
+
+def test_comp_equals_comp_command(demo: Path, demo_report: dict) -> None:
+    section = demo_report["comp"]
+    result = cli(
+        demo, "comp", "--json", "--period", section["period"],
+        "--as-of", _known_on(demo_report),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    totals = {
+        s["seller_name"]: s["total"] for s in json.loads(result.stdout)["statements"]
+    }
+    assert section["total_sellers"] == len(totals)
+    for row in section["rows"]:
+        assert row["total"] == approx(totals[row["seller_name"]])
+    top = sorted(totals.values(), reverse=True)[: len(section["rows"])]
+    assert [row["total"] for row in section["rows"]] == approx(top)
+
+
+def test_seller_page_gap_equals_one_on_one(demo: Path, demo_report: dict) -> None:
+    seller = demo_report["sellers"]["rows"][0]["seller"]
+    week = demo_report["week"]["id"]
+    page = json.loads(
+        cli(demo, "report", "--json", "--seller", seller, "--week", week).stdout
+    )
+    meeting = cli(demo, "one-on-one", seller, "--week", week, "--json")
+    assert meeting.returncode == 0, meeting.stderr
+    competency = json.loads(meeting.stdout)["competency"]
+    plan = page["talent"]["seller_plan"]
+    assert page["forecast"] is None
+    if competency["status"] == "gap":
+        assert plan["top_gap"]["skill"] == competency["skill"]
+        assert plan["top_gap"]["score"] == approx(competency["score"])
+    else:
+        assert plan.get("top_gap") is None

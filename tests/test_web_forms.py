@@ -96,15 +96,17 @@ def test_forecast_valid_recorded(client: TestClient, folder: Path) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("amount", "lots", "invalid --amount 'lots'"),
+        ("amount", "lots", "invalid amount 'lots'"),
         ("amount", "-5", "use a number of 0 or more"),
-        ("period", "2025-Q9", "invalid --period '2025-Q9'"),
-        ("currency", "dollars", "invalid --currency 'dollars'"),
+        ("amount", "1e308", "above 1,000,000,000,000"),
+        ("period", "2025-Q9", "invalid period '2025-Q9'"),
+        ("currency", "dollars", "invalid currency 'dollars'"),
         ("period", "", "missing; fill it in"),
     ],
     ids=[
         "amount-text",
         "amount-negative",
+        "amount-huge",
         "period-invalid",
         "currency",
         "period-empty",

@@ -374,6 +374,9 @@ class CompPlan(StrictModel):
     target_incentive_by_seller: dict[str, PositiveAmount] = {}
     # Roles on the plan (sellers.role); empty means every seller.
     roles: list[str] = []
+    # A seller hired during the period gets the target incentive and the
+    # plan's money targets in proportion to the days employed.
+    prorate_new_hires: bool = True
     components: list[CompComponent] = Field(min_length=1)
 
     @field_validator("components")

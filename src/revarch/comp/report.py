@@ -22,9 +22,12 @@ class ReportDates(Protocol):
 
 
 def report_section_comp(
-    workspace: Workspace, dates: ReportDates
+    workspace: Workspace, dates: ReportDates, seller: str | None = None
 ) -> dict[str, Any] | None:
-    """Return each seller's payout to date under the comp plan, highest first."""
+    """Return each seller's payout to date under the comp plan, highest first.
+
+    ``seller`` (an id) keeps only that seller's statement.
+    """
     plan = workspace.settings.comp
     if plan is None:
         return {
@@ -41,13 +44,21 @@ def report_section_comp(
     measures = [c.measure for c in plan.components]
     rows = []
     for item in result.statements:
+        if seller is not None and item["seller"] != seller:
+            continue
         lines = {line["measure"]: line for line in item["components"]}
         rows.append(
             {
+                "seller": item["seller"],
                 "seller_name": item["seller_name"],
                 "attainment": {m: lines[m]["attainment"] for m in measures},
                 "total": item["total"],
                 "target_incentive": item["target_incentive"],
+                "of_target": (
+                    item["total"] / item["target_incentive"]
+                    if item["target_incentive"]
+                    else None
+                ),
                 "needs_review": item["needs_review"],
             }
         )

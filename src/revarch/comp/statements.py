@@ -41,6 +41,14 @@ UNITS = {
 }
 
 
+@dataclass(frozen=True)
+class Proration:
+    """The employed share of the period, and the trace line that explains it."""
+
+    share: float
+    note: str | None
+
+
 @dataclass
 class CompResult:
     """Statements of every seller on the plan for one period."""
@@ -97,14 +105,46 @@ def _format(measure: str, value: float, *, signed: bool = False) -> str:
     return f"{value:+.6g} points" if signed else f"{value:.6g} points"
 
 
+def employed_share(plan: CompPlan, person: Person, period: Period) -> Proration:
+    """Return the share of ``period`` a seller hired during it was employed."""
+    hired = person.hire_date
+    if not plan.prorate_new_hires or hired is None or hired <= period.start:
+        return Proration(1.0, None)
+    days = (period.end - period.start).days + 1
+    employed = max(0, (period.end - hired).days + 1)
+    share = round(employed / days, DIGITS)
+    return Proration(
+        share,
+        f"prorated: hired {hired.isoformat()}, employed {employed} of the "
+        f"{days} days of {period.id} = {share * 100:.4f}% of the target "
+        "incentive and of the plan's money targets",
+    )
+
+
 def component_line(
-    component: CompComponent, person: Person, incentive: float, actuals: Actuals
+    component: CompComponent,
+    person: Person,
+    incentive: float,
+    actuals: Actuals,
+    share: float = 1.0,
 ) -> dict[str, Any]:
-    """Compute one component of one seller's statement, with its trace."""
+    """Compute one component of one seller's statement, with its trace.
+
+    ``share`` prorates a money target taken from the plan (not a quota or a
+    per-seller target, which are set for the seller already).
+    """
     measure = component.measure
     weight = float(component.weight or 0.0)
     actual = actuals.get(measure, person.id)
     target, source = component_target(component, person, actuals.quotas.get(person.id))
+    if (
+        target is not None
+        and share < 1.0
+        and UNITS[measure] == "money"
+        and source in ("target", "target_by_role")
+    ):
+        target = round(target * share, 2)
+        source = f"{source}, prorated"
     line: dict[str, Any] = {
         "measure": measure,
         "weight": weight,
@@ -154,11 +194,17 @@ def component_line(
 
 def statement(plan: CompPlan, person: Person, actuals: Actuals) -> dict[str, Any]:
     """Build one seller's statement: every component, the total and the trace."""
-    incentive, source = target_incentive(plan, person)
-    lines = [component_line(c, person, incentive, actuals) for c in plan.components]
+    full_incentive, source = target_incentive(plan, person)
+    proration = employed_share(plan, person, actuals.period)
+    incentive = round(full_incentive * proration.share, 2)
+    lines = [
+        component_line(c, person, incentive, actuals, proration.share)
+        for c in plan.components
+    ]
     total = round(sum(line["payout"] for line in lines), 2)
     review = [line["measure"] for line in lines if line["status"] != "ok"]
-    trace = [line["trace"] for line in lines]
+    trace = [proration.note] if proration.note else []
+    trace += [line["trace"] for line in lines]
     trace.append(
         "total: "
         + " + ".join(f"{line['payout']:,.2f}" for line in lines)
@@ -170,6 +216,8 @@ def statement(plan: CompPlan, person: Person, actuals: Actuals) -> dict[str, Any
         "role": person.role,
         "target_incentive": incentive,
         "target_incentive_source": source,
+        "hire_date": person.hire_date.isoformat() if person.hire_date else None,
+        "employed_share": proration.share,
         "components": lines,
         "total": total,
         "needs_review": bool(review),

@@ -45,6 +45,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "currency": ("currency", "currency_iso_code", "currencyisocode"),
     "submitted_at": ("submitted_at", "submitted", "submitted_on", "timestamp", "date"),
 }
+# A forecast above this is a typing error, not a forecast.
+MAX_AMOUNT = 1e12
 REQUIRED = ("manager_id", "period", "amount", "submitted_at")
 
 __all__ = [
@@ -88,6 +90,11 @@ def _amount(value: float | str, where: str) -> float:
         ) from None
     if not math.isfinite(number) or number < 0:
         raise InputError(f"invalid {where} {value!r}: use a number of 0 or more")
+    if number > MAX_AMOUNT:
+        raise InputError(
+            f"invalid {where} {value!r}: above {MAX_AMOUNT:,.0f}, which no "
+            "period's bookings reach; check the amount (base currency, not cents)"
+        )
     return number
 
 

@@ -102,6 +102,7 @@ def _candidates(
 ) -> list[dict[str, Any]]:
     """Return the opportunities open on ``as_of`` at or above ``min_amount``."""
     from revarch.metrics.opportunities import outcome_rows, read_summary
+    from revarch.process.common import display_name
 
     rows = outcome_rows(workspace)
     open_then = (rows.status == "open") | (
@@ -114,9 +115,10 @@ def _candidates(
     )
     if seller is not None:
         rows = rows.filter(rows.seller == seller)
-    summary = read_summary(workspace).select(
+    summary = read_summary(workspace)
+    summary = summary.select(
         _id="opportunity_id",
-        name="name",
+        name=display_name(summary),
         account="account",
         amount="amount",
         currency="currency",

@@ -6,6 +6,7 @@ Python objects that the leadership analyses share.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ class Person:
     role: str | None
     is_seller: bool
     active: bool | None
+    hire_date: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -46,7 +48,14 @@ class People:
         table = table.filter(~table.is_deleted)
         rows = workspace.store.rows(
             table.select(
-                "id", "name", "manager_id", "team", "role", "is_seller", "active"
+                "id",
+                "name",
+                "manager_id",
+                "team",
+                "role",
+                "is_seller",
+                "active",
+                "hire_date",
             ).order_by("id")
         )
         return cls(
@@ -59,6 +68,7 @@ class People:
                     role=row["role"] or None,
                     is_seller=bool(row["is_seller"]),
                     active=row["active"],
+                    hire_date=row["hire_date"],
                 )
                 for row in rows
             }

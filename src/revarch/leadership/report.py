@@ -84,10 +84,13 @@ def report_section_forecast(
 
 
 def report_section_inspection(
-    workspace: Workspace, dates: ReportDates
+    workspace: Workspace, dates: ReportDates, seller: str | None = None
 ) -> dict[str, Any] | None:
-    """Return the riskiest open opportunities above the inspection line."""
-    result = compute_inspection(workspace, as_of=_day(dates))
+    """Return the riskiest open opportunities above the inspection line.
+
+    ``seller`` (an id) narrows the list to that seller's opportunities.
+    """
+    result = compute_inspection(workspace, as_of=_day(dates), seller=seller)
     rows = []
     for row in result.rows[:INSPECTION_SHOWN]:
         answers = list(row["answers"].values())

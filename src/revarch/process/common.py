@@ -153,3 +153,13 @@ def clean_number(value: Any, digits: int | None = None) -> float | None:
 def literal_instant(instant: dt.datetime) -> ir.TimestampScalar:
     """Return a naive UTC timestamp literal."""
     return ibis.literal(instant, type="timestamp")
+
+
+def display_name(table: ir.Table) -> ir.StringValue:
+    """Return the opportunity's name, else its account and product, else either.
+
+    Some exports (flat pipeline files) carry no opportunity name; a manager
+    still recognizes a deal by its account and product.
+    """
+    label = table.account.concat(" · ", table.product)
+    return ibis.coalesce(table.name, label, table.account, table.product)

@@ -21,7 +21,13 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revarch.money import amount_date, convert_to_base
-from revarch.process.common import DateInput, Scope, clean_number, open_scope
+from revarch.process.common import (
+    DateInput,
+    Scope,
+    clean_number,
+    display_name,
+    open_scope,
+)
 from revarch.process.funnel import funnel_stages, outcome_counts
 from revarch.process.snapshot import effective_expected_days, open_positions
 from revarch.process.velocity import stage_days
@@ -110,7 +116,7 @@ def _with_details(scope: Scope, positions: ir.Table) -> ir.Table:
     joined = joined.left_join(sellers, joined.seller_id == sellers.seller_key)
     return joined.select(
         id=joined.opportunity_id,
-        name=joined.name,
+        name=display_name(joined),
         seller=joined.seller_id,
         seller_name=joined.seller_name,
         stage=joined.stage_id,

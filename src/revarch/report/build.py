@@ -12,7 +12,12 @@ import logging
 from typing import Any
 
 from revarch import __version__
+from revarch.comp.report import report_section_comp
 from revarch.errors import InputError
+from revarch.leadership.report import (
+    report_section_forecast,
+    report_section_inspection,
+)
 from revarch.metrics import compute_coverage, compute_metrics
 from revarch.metrics.activity import count_activities
 from revarch.metrics.pipeline import compute_pipeline
@@ -30,8 +35,8 @@ from revarch.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-SELLERS_SHOWN = 12
-STALLS_SHOWN = 10
+SELLERS_SHOWN = 8
+STALLS_SHOWN = 8
 TREND_WEEKS = 12
 
 
@@ -379,14 +384,24 @@ def build_report(
             "trend": _trend(workspace, dates, labels),
             "quality": _quality(workspace),
             "notes": _notes(process["funnel"], seller, dates),
+            # Skills and maturity as known at the end of the week, like the
+            # 1-on-1 and the leadership sections.
             "talent": talent_section(
                 workspace,
-                as_of=dates.as_of,
+                as_of=min(dates.week_end, dates.as_of),
                 quarter_start=dates.quarter_start,
                 seller=seller,
             ),
-            "diagnosis": diagnosis_section(workspace, as_of=dates.as_of),
-            "extra_sections": ["talent"],
+            "diagnosis": diagnosis_section(
+                workspace, as_of=min(dates.week_end, dates.as_of)
+            ),
+            # Forecasts belong to managers, so a seller's page leaves them out.
+            "forecast": (
+                report_section_forecast(workspace, dates) if seller is None else None
+            ),
+            "inspection": report_section_inspection(workspace, dates, seller),
+            "comp": report_section_comp(workspace, dates, seller),
+            "extra_sections": ["leadership", "talent"],
         }
     )
 

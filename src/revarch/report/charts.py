@@ -36,6 +36,10 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
     return svg.split("?>", 1)[-1].strip() if svg.startswith("<?xml") else svg
 
 
+# Pixels per stage in the funnel and days-in-stage bars.
+STAGE_ROW = 13
+
+
 def truncate(text: str, width: int = 18) -> str:
     """Shorten a label to ``width`` characters with an ellipsis."""
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
@@ -58,7 +62,7 @@ def funnel_chart(stages: Sequence[dict[str, Any]], stall_stage: str | None) -> s
     axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
     bars = (
         alt.Chart(frame)
-        .mark_bar(height=10)
+        .mark_bar(height=8)
         .encode(
             y=axis_y,
             x=alt.X(
@@ -72,11 +76,13 @@ def funnel_chart(stages: Sequence[dict[str, Any]], stall_stage: str | None) -> s
     )
     ticks = (
         alt.Chart(frame)
-        .mark_tick(color="black", thickness=2, size=13)
+        .mark_tick(color="black", thickness=2, size=11)
         .encode(y=axis_y, x="expected:Q")
     )
     chart = (bars + ticks).properties(
-        width=230, height=17 * len(stages), title="Funnel: conversion vs expected"
+        width=230,
+        height=STAGE_ROW * len(stages),
+        title="Funnel: conversion vs expected",
     )
     return to_svg(chart)
 
@@ -98,7 +104,7 @@ def days_chart(stages: Sequence[dict[str, Any]]) -> str:
     axis_y = alt.Y("stage:N", sort=list(frame["stage"]), title=None)
     bars = (
         alt.Chart(frame)
-        .mark_bar(height=10, color=BLUE)
+        .mark_bar(height=8, color=BLUE)
         .encode(y=axis_y, x=alt.X("median:Q", title="Median days in stage"))
     )
     p90 = (
@@ -108,12 +114,12 @@ def days_chart(stages: Sequence[dict[str, Any]]) -> str:
     )
     ticks = (
         alt.Chart(frame)
-        .mark_tick(color="black", thickness=2, size=13)
+        .mark_tick(color="black", thickness=2, size=11)
         .encode(y=axis_y, x="expected:Q")
     )
     chart = (bars + p90 + ticks).properties(
         width=200,
-        height=17 * len(stages),
+        height=STAGE_ROW * len(stages),
         title="Days in stage (bar median, diamond p90, tick expected)",
     )
     return to_svg(chart)
@@ -144,7 +150,7 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
             ),
             color=alt.Color("stage:N", title="Stage", sort=None),
         )
-        .properties(width=330, height=100, title="Stage conversion, last 12 weeks")
+        .properties(width=330, height=78, title="Stage conversion, last 12 weeks")
     )
     return to_svg(chart)
 

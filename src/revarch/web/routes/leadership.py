@@ -94,6 +94,13 @@ def forecast_field(message: str) -> str:
     return "form"
 
 
+def form_message(message: str) -> str:
+    """Return a command-line error message worded for the form's fields."""
+    for name in FORECAST_FIELDS:
+        message = message.replace(f"--{name}", name)
+    return message
+
+
 @router.post("/forecasts", include_in_schema=False)
 async def submit(request: Request) -> Response:
     """Record a forecast snapshot; a manager submits only their own."""
@@ -127,7 +134,7 @@ def _submit(request: Request, user: User, form: Any) -> Response:
                     currency=values["currency"] or None,
                 )
         except InputError as exc:
-            errors = {forecast_field(str(exc)): str(exc)}
+            errors = {forecast_field(str(exc)): form_message(str(exc))}
     if errors:
         data = _own_forecasts(state.cached(("forecasts",), _forecasts), user)
         context = {
