@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from revarch.leadership import build_one_on_one, compute_inspection, list_forecasts
 from revarch.leadership.people import People
@@ -27,6 +28,12 @@ from tests.web_support import (
     login,
 )
 
+FUNNEL_MEASURES = {
+    "reached": "reached",
+    "advanced": "advanced",
+    "lost": "lost",
+    "still_open": "open",
+}
 PAGES = [
     "/dashboard",
     "/sellers",
@@ -157,10 +164,37 @@ def test_process_drilldown_counts(admin: TestClient) -> None:
         assert listed["count"] == stage["stalled"]
 
 
+def test_process_funnel_drilldown_counts(admin: TestClient) -> None:
+    data = admin.get("/process.json").json()
+    for stage in data["funnel"]["stages"]:
+        for measure, key in FUNNEL_MEASURES.items():
+            listed = admin.get(
+                f"/process/opportunities.json?stage={stage['stage']}&measure={measure}"
+            ).json()
+            assert listed["count"] == stage[key], (stage["stage"], measure)
+            ids = [row["id"] for row in listed["rows"]]
+            assert len(ids) == len(set(ids))
+    first = data["funnel"]["stages"][0]
+    page = admin.get(f"/process/opportunities?stage={first['stage']}&measure=lost")
+    assert page.status_code == 200
+    listed = admin.get(
+        f"/process/opportunities.json?stage={first['stage']}&measure=lost"
+    ).json()
+    for row in listed["rows"][:5]:
+        assert str(escape(row["name"] or row["id"])) in page.text
+
+
+def test_process_drilldown_unknown_stage(admin: TestClient) -> None:
+    response = admin.get("/process/opportunities.json?stage=nope&measure=reached")
+    assert response.status_code == 404
+    assert "stage 'nope' not found" in response.text
+
+
 def test_process_page_links_numbers(admin: TestClient) -> None:
     page = admin.get("/process").text
     assert "/process/opportunities?stage=" in page
-    assert "measure=visits" in page
+    for measure in ("visits", *FUNNEL_MEASURES):
+        assert f"measure={measure}" in page
 
 
 def test_forecasts_json_lists_submissions(site: Site, admin: TestClient) -> None:

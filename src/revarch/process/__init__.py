@@ -6,12 +6,14 @@ result with ``to_dict()`` (the JSON the CLI prints) and ``table`` (pandas).
 
 from revarch.process.derived import ensure_derived
 from revarch.process.funnel import FunnelResult, compute_funnel
+from revarch.process.listing import FunnelOpportunities, list_funnel_opportunities
 from revarch.process.stalls import StallsResult, compute_stalls
 from revarch.process.transitions import TransitionsResult, compute_transitions
 from revarch.process.trend import TrendResult, compute_trend
 from revarch.process.velocity import VelocityResult, compute_velocity
 
 __all__ = [
+    "FunnelOpportunities",
     "FunnelResult",
     "StallsResult",
     "TransitionsResult",
@@ -23,4 +25,5 @@ __all__ = [
     "compute_trend",
     "compute_velocity",
     "ensure_derived",
+    "list_funnel_opportunities",
 ]

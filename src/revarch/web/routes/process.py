@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from revarch.web.auth import require_role, state_of
 from revarch.web.render import twin
@@ -13,11 +13,23 @@ from revarch.workspace import Workspace
 
 router = APIRouter(tags=["process"])
 
-# NOTE: the funnel's reached, advanced and lost counts are not linked, because
-# no public process function lists the opportunities behind them. The visits
-# and open lists carry no seller, so they are not narrowed to a manager's team.
-Measure = Literal["visits", "open", "stalled"]
+# NOTE: the visits and open lists carry no seller, so they are not narrowed
+# to a manager's team; the funnel and stalled lists are.
+Measure = Literal[
+    "reached", "advanced", "lost", "still_open", "visits", "open", "stalled"
+]
+FUNNEL_GROUPS = {
+    "reached": "reached",
+    "advanced": "advanced",
+    "lost": "lost",
+    "still_open": "open",
+}
 MEASURES: dict[str, str] = {
+    "reached": "opportunities created in the window that reached the stage",
+    "advanced": "opportunities that went past the stage (won counts as past "
+    "every stage)",
+    "lost": "opportunities lost with the stage as their furthest",
+    "still_open": "open opportunities with the stage as their furthest",
     "visits": "opportunities with a recorded visit to the stage, with their days "
     "(the days-in-stage figures time the completed visits)",
     "open": "open opportunities now in the stage, with their age",
@@ -51,6 +63,32 @@ def _cached(
     return state_of(request).cached(
         key, lambda ws: _analyses(ws, since, until, pipeline)
     )
+
+
+def _funnel_rows(
+    request: Request,
+    stage: str,
+    measure: str,
+    since: str | None,
+    until: str | None,
+    pipeline: str | None,
+) -> list[dict[str, Any]]:
+    from revarch.process import list_funnel_opportunities
+
+    group = FUNNEL_GROUPS[measure]
+    key = ("funnel-listing", stage, group, since, until, pipeline)
+    listed = state_of(request).cached(
+        key,
+        lambda ws: list_funnel_opportunities(
+            ws,
+            stage=stage,
+            group=group,  # type: ignore[arg-type]
+            since=since,
+            until=until,
+            pipeline=pipeline,
+        ).to_dict(),
+    )
+    return list(listed["opportunities"])
 
 
 def _own(rows: list[dict[str, Any]], allowed: set[str] | None) -> list[dict[str, Any]]:
@@ -105,11 +143,20 @@ def process_opportunities(
     until: DateQuery = None,
     pipeline: PipelineQuery = None,
 ) -> dict[str, Any]:
-    """List the opportunities behind a days-in-stage, open or stalled figure."""
+    """List the opportunities behind a funnel, days-in-stage or stalled figure."""
     user = require_role(request, "admin", "manager")
     data = _cached(request, since, until, pipeline)
     labels = {s["stage"]: s["label"] for s in data["funnel"]["stages"]}
-    if measure == "visits":
+    if stage not in labels:
+        raise HTTPException(
+            status_code=404,
+            detail=f"stage {stage!r} not found: the process stages are "
+            f"{', '.join(labels) or 'none'}",
+        )
+    if measure in FUNNEL_GROUPS:
+        rows = _funnel_rows(request, stage, measure, since, until, pipeline)
+        rows = _own(rows, visible_sellers(request, user))
+    elif measure == "visits":
         rows = [r for r in data["velocity"]["opportunities"] if r["stage"] == stage]
     elif measure == "open":
         rows = [r for r in data["velocity"]["open_ages"] if r["stage"] == stage]
@@ -119,6 +166,7 @@ def process_opportunities(
     return {
         "stage": stage,
         "stage_label": labels.get(stage, stage),
+        "labels": {**labels, "won": "Won"},
         "measure": measure,
         "description": MEASURES[measure],
         "rows": rows,
