@@ -163,3 +163,12 @@ def display_name(table: ir.Table) -> ir.StringValue:
     """
     label = table.account.concat(" · ", table.product)
     return ibis.coalesce(table.name, label, table.account, table.product)
+
+
+def with_seller_names(workspace: Workspace, table: ir.Table) -> ir.Table:
+    """Return ``table`` with ``seller_name`` joined on its ``seller_id``."""
+    sellers = workspace.store.table("sellers")
+    sellers = sellers.filter(~sellers.is_deleted).select(
+        seller_key=sellers.id, seller_name=sellers.name
+    )
+    return table.left_join(sellers, table.seller_id == sellers.seller_key)

@@ -15,7 +15,12 @@ import ibis.expr.types as ir
 
 from revarch.errors import InputError
 from revarch.money import amount_date, convert_to_base
-from revarch.process.common import DateInput, display_name, open_scope
+from revarch.process.common import (
+    DateInput,
+    display_name,
+    open_scope,
+    with_seller_names,
+)
 from revarch.timeframe import Window
 
 if TYPE_CHECKING:
@@ -100,11 +105,7 @@ def list_funnel_opportunities(
     table = convert_to_base(
         workspace, table, amounts=["amount"], label="opportunity_id"
     )
-    sellers = workspace.store.table("sellers")
-    sellers = sellers.filter(~sellers.is_deleted).select(
-        seller_key=sellers.id, seller_name=sellers.name
-    )
-    table = table.left_join(sellers, table.seller_id == sellers.seller_key)
+    table = with_seller_names(workspace, table)
     labels = {s.index: s.id for s in scope.process.stages}
     selected = table.select(
         id=table.opportunity_id,

@@ -27,6 +27,7 @@ from revarch.process.common import (
     clean_number,
     display_name,
     open_scope,
+    with_seller_names,
 )
 from revarch.process.funnel import funnel_stages, outcome_counts
 from revarch.process.snapshot import effective_expected_days, open_positions
@@ -109,11 +110,7 @@ def _with_details(scope: Scope, positions: ir.Table) -> ir.Table:
         workspace, summary, amounts=["amount"], label="opportunity_id"
     )
     joined = positions.inner_join(summary, "opportunity_id")
-    sellers = workspace.store.table("sellers")
-    sellers = sellers.filter(~sellers.is_deleted).select(
-        seller_key=sellers.id, seller_name=sellers.name
-    )
-    joined = joined.left_join(sellers, joined.seller_id == sellers.seller_key)
+    joined = with_seller_names(workspace, joined)
     return joined.select(
         id=joined.opportunity_id,
         name=display_name(joined),
