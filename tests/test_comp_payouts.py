@@ -410,6 +410,28 @@ def test_comp_cli_trace_and_csv(team: Workspace, tmp_path: Path) -> None:
     assert sorted(float(total) for total in totals) == [1_600.0, 15_450.0]
 
 
+def test_comp_cli_table_fits_80_columns(team: Workspace) -> None:
+    """Ann: margin 125%, process 125%, skills 120%, revenue 150%.
+
+    She is paid 15,450 of 10,000, 154.5%, shown as 154% (half to even).
+    """
+    team.close()
+    args = ["-w", str(team.path), "comp", "--period", "2025-Q2"]
+    result = CliRunner().invoke(app, args, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    ann = next(line for line in result.output.splitlines() if "Ann" in line)
+    assert ann.split()[1:] == [
+        "125%",
+        "125%",
+        "120%",
+        "150%",
+        "15,450",
+        "154%",
+        "margin",
+    ]
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
 def test_comp_settings_reload(team: Workspace) -> None:
     with open_workspace(team.path) as reopened:
         assert reopened.settings.comp is not None

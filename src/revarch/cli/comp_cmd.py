@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from revarch.cli.common import console, print_json, workspace
@@ -15,24 +16,52 @@ def _rate(value: Any) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def _percent(value: Any) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+SHORT = {
+    "margin": "margin",
+    "process_adherence": "process",
+    "competency_development": "skills",
+    "revenue": "revenue",
+}
+
+
 def _print_statements(result: Any) -> None:
+    """Print one row per seller: attainment per component, payout, review.
+
+    Each component's payout is in the trace (``--seller``) and the CSV.
+    """
     measures = [c.measure for c in result.plan.components]
-    headers = ["seller", "incentive"]
+    table = Table(
+        title=f"Comp {result.period.id}: attainment and payout",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("seller", no_wrap=True, max_width=22)
     for measure in measures:
-        headers += [f"{measure} att.", f"{measure} pay"]
-    table = Table(*headers, "total", "review", title=f"Comp {result.period.id}")
+        table.add_column(SHORT.get(measure, measure), justify="right")
+    for header in ("payout", "of TI"):
+        table.add_column(header, justify="right")
+    table.add_column("review")
     for item in result.statements:
-        cells = [item["seller_name"], f"{item['target_incentive']:,.0f}"]
-        for line in item["components"]:
-            cells += [_rate(line["attainment"]), f"{line['payout']:,.2f}"]
-        cells += [f"{item['total']:,.2f}", ", ".join(item["review"])]
+        cells = [item["seller_name"]]
+        cells += [_percent(line["attainment"]) for line in item["components"]]
+        incentive = item["target_incentive"]
+        share = item["total"] / incentive if incentive else None
+        cells += [f"{item['total']:,.0f}", _percent(share)]
+        cells.append(", ".join(SHORT.get(m, m) for m in item["review"]))
         table.add_row(*cells)
     console.print(table)
     totals = result.totals
     console.print(
         f"Total {totals['total']:,.2f} for {totals['sellers']} sellers "
         f"(target incentives {totals['target_incentive']:,.2f}); "
-        f"{totals['needs_review']} statements need review."
+        f"{totals['needs_review']} statements need review. "
+        "Columns are attainment (actual / target); TI is the target incentive "
+        "(--json and --csv have every amount). "
+        "revarch comp --seller NAME shows one statement's calculation."
     )
 
 
