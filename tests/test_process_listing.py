@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from revarch.errors import InputError
-from revarch.process import compute_funnel, list_funnel_opportunities
+from revarch.process import (
+    compute_funnel,
+    compute_transitions,
+    list_funnel_opportunities,
+    list_transition_moves,
+)
 from revarch.workspace import Workspace
 
 from .process_support import FOUR_STAGES, load, opportunity, set_process
@@ -105,3 +110,45 @@ def test_listing_largest_first_with_furthest_stage(workspace: Workspace) -> None
 def test_listing_unknown_stage_error(workspace: Workspace) -> None:
     with pytest.raises(InputError, match=r"stage 'demo' not found.*prospect, qualify"):
         list_funnel_opportunities(workspace, stage="demo")
+
+
+# Moves worked out by hand from the history above (o5 has not moved yet).
+MOVES = {
+    ("prospect", "qualify"): {"o1", "o3", "o4"},
+    ("prospect", "lost"): {"o2"},
+    ("qualify", "won"): {"o1"},
+    ("qualify", "propose"): {"o3"},
+    ("qualify", "lost"): {"o4"},
+}
+
+
+@pytest.mark.parametrize(("source", "target"), sorted(MOVES))
+def test_moves_match_hand_count(workspace: Workspace, source: str, target: str) -> None:
+    listed = list_transition_moves(workspace, from_stage=source, to_stage=target)
+    assert {row["id"] for row in listed.rows} == MOVES[(source, target)]
+
+
+def test_moves_as_long_as_transition_count(workspace: Workspace) -> None:
+    counts = compute_transitions(workspace).to_dict()["transitions"]
+    assert {(m["from"], m["to"]) for m in counts} == set(MOVES)
+    for move in counts:
+        listed = list_transition_moves(
+            workspace, from_stage=move["from"], to_stage=move["to"]
+        )
+        assert listed.to_dict()["count"] == move["count"]
+
+
+def test_moves_days_from_history(workspace: Workspace) -> None:
+    (o2,) = list_transition_moves(
+        workspace, from_stage="prospect", to_stage="lost"
+    ).rows
+    assert o2["days"] == 7.0
+    assert (o2["entered_at"], o2["exited_at"]) == (
+        "2024-01-02T00:00:00",
+        "2024-01-09T00:00:00",
+    )
+
+
+def test_moves_unknown_target_error(workspace: Workspace) -> None:
+    with pytest.raises(InputError, match=r"to stage 'closed' not found.*won, lost"):
+        list_transition_moves(workspace, from_stage="prospect", to_stage="closed")

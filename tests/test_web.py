@@ -184,6 +184,24 @@ def test_process_funnel_drilldown_counts(admin: TestClient) -> None:
         assert str(escape(row["name"] or row["id"])) in page.text
 
 
+def test_process_transition_drilldown_counts(admin: TestClient) -> None:
+    data = admin.get("/process.json").json()
+    for move in data["transitions"]["transitions"][:6]:
+        listed = admin.get(
+            f"/process/opportunities.json?stage={move['from']}&measure=moves"
+            f"&to={move['to']}"
+        ).json()
+        assert listed["count"] == move["count"], move
+    page = admin.get("/process").text
+    assert "measure=moves&amp;to=" in page
+    response = admin.get("/process/opportunities.json?stage=x&measure=moves")
+    assert response.status_code == 404
+    first = data["funnel"]["stages"][0]["stage"]
+    response = admin.get(f"/process/opportunities.json?stage={first}&measure=moves")
+    assert response.status_code == 400
+    assert "measure=moves needs the stage moved to" in response.text
+
+
 def test_process_drilldown_unknown_stage(admin: TestClient) -> None:
     response = admin.get("/process/opportunities.json?stage=nope&measure=reached")
     assert response.status_code == 404

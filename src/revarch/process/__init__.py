@@ -6,7 +6,12 @@ result with ``to_dict()`` (the JSON the CLI prints) and ``table`` (pandas).
 
 from revarch.process.derived import ensure_derived
 from revarch.process.funnel import FunnelResult, compute_funnel
-from revarch.process.listing import FunnelOpportunities, list_funnel_opportunities
+from revarch.process.listing import (
+    FunnelOpportunities,
+    TransitionMoves,
+    list_funnel_opportunities,
+    list_transition_moves,
+)
 from revarch.process.stalls import StallsResult, compute_stalls
 from revarch.process.transitions import TransitionsResult, compute_transitions
 from revarch.process.trend import TrendResult, compute_trend
@@ -16,6 +21,7 @@ __all__ = [
     "FunnelOpportunities",
     "FunnelResult",
     "StallsResult",
+    "TransitionMoves",
     "TransitionsResult",
     "TrendResult",
     "VelocityResult",
@@ -26,4 +32,5 @@ __all__ = [
     "compute_velocity",
     "ensure_derived",
     "list_funnel_opportunities",
+    "list_transition_moves",
 ]

@@ -1,9 +1,9 @@
-"""The opportunities behind one number of the funnel.
+"""The opportunities behind one number of the funnel or of the transitions.
 
-``list_funnel_opportunities`` returns the opportunities that a stage's
-``reached``, ``advanced``, ``lost`` or ``open`` count counts, chosen by the
-same rule as the funnel (its furthest stage and status), so the list is as
-long as the number it explains.
+``list_funnel_opportunities`` applies the funnel's own rule (furthest stage
+and status) to return the opportunities behind a stage's ``reached``,
+``advanced``, ``lost`` or ``open`` count. ``list_transition_moves`` returns
+the moves behind one transition count. Each list is as long as its count.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from revarch.process.common import (
     open_scope,
     with_seller_names,
 )
+from revarch.process.stages import LOST, WON
+from revarch.process.transitions import counted_moves
 from revarch.timeframe import Window
 
 if TYPE_CHECKING:
@@ -128,6 +130,82 @@ def list_funnel_opportunities(
     return FunnelOpportunities(
         stage=stage, label=chosen.label, group=group, rows=rows, window=scope.window
     )
+
+
+@dataclass(frozen=True)
+class TransitionMoves:
+    """The stage visits one transition count is made of."""
+
+    from_stage: str
+    to_stage: str
+    rows: list[dict[str, Any]]
+    window: Window
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.from_stage,
+            "to": self.to_stage,
+            "count": len(self.rows),
+            "moves": self.rows,
+            "window": self.window.to_dict(),
+        }
+
+
+def list_transition_moves(
+    workspace: Workspace,
+    *,
+    from_stage: str,
+    to_stage: str,
+    since: DateInput = None,
+    until: DateInput = None,
+    as_of: DateInput = None,
+    pipeline: str | None = None,
+) -> TransitionMoves:
+    """List the moves behind one ``compute_transitions`` count, latest first.
+
+    ``to_stage`` may be ``won`` or ``lost``. One opportunity appears once per
+    move, so an opportunity that went back and forth appears twice. Raises
+    ``InputError`` for a stage id the process does not have.
+    """
+    scope = open_scope(
+        workspace,
+        view="cohort",
+        since=since,
+        until=until,
+        as_of=as_of,
+        pipeline=pipeline,
+    )
+    stages = [s.id for s in scope.process.stages]
+    for name, value, allowed in (
+        ("from", from_stage, stages),
+        ("to", to_stage, [*stages, WON, LOST]),
+    ):
+        if value not in allowed:
+            raise InputError(
+                f"{name} stage {value!r} not found: use one of {', '.join(allowed)}"
+            )
+    moves = counted_moves(scope)
+    moves = moves.filter(moves.stage_id == from_stage, moves.next_stage_id == to_stage)
+    summary = scope.with_history.select(
+        "opportunity_id", "name", "account", "product", "seller_id"
+    )
+    table = moves.inner_join(summary, "opportunity_id")
+    table = with_seller_names(workspace, table)
+    selected = table.select(
+        id=table.opportunity_id,
+        name=display_name(table),
+        seller=table.seller_id,
+        seller_name=table.seller_name,
+        entered_at=table.entered_at,
+        exited_at=table.exited_at,
+        days=table.days,
+    ).order_by("id", "entered_at")
+    rows = workspace.store.rows(selected)
+    for row in rows:
+        row["entered_at"] = _iso(row["entered_at"])
+        row["exited_at"] = _iso(row["exited_at"])
+    rows.sort(key=lambda r: (r["exited_at"] or "", r["id"]), reverse=True)
+    return TransitionMoves(from_stage, to_stage, rows, scope.window)
 
 
 def _iso(value: Any) -> str | None:

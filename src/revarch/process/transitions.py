@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import ibis.expr.types as ir
 import pandas as pd
 
-from revarch.process.common import DateInput, open_scope
+from revarch.process.common import DateInput, Scope, open_scope
 from revarch.process.stages import LOST, WON
 from revarch.timeframe import Window
 
@@ -62,6 +63,14 @@ class TransitionsResult:
         }
 
 
+def counted_moves(scope: Scope) -> ir.Table:
+    """Return the visits that end in a counted move: recorded, not inferred."""
+    visits = scope.visits()
+    return visits.filter(
+        visits.next_stage_id.notnull(), ~visits.is_inferred, ~visits.exit_inferred
+    )
+
+
 def compute_transitions(
     workspace: Workspace,
     *,
@@ -79,10 +88,7 @@ def compute_transitions(
         as_of=as_of,
         pipeline=pipeline,
     )
-    visits = scope.visits()
-    moves = visits.filter(
-        visits.next_stage_id.notnull(), ~visits.is_inferred, ~visits.exit_inferred
-    )
+    moves = counted_moves(scope)
     grouped = moves.group_by(
         from_stage=moves.stage_id, to_stage=moves.next_stage_id
     ).aggregate(count=moves.count())

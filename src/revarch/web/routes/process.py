@@ -16,7 +16,7 @@ router = APIRouter(tags=["process"])
 # NOTE: the visits and open lists carry no seller, so they are not narrowed
 # to a manager's team; the funnel and stalled lists are.
 Measure = Literal[
-    "reached", "advanced", "lost", "still_open", "visits", "open", "stalled"
+    "reached", "advanced", "lost", "still_open", "moves", "visits", "open", "stalled"
 ]
 FUNNEL_GROUPS = {
     "reached": "reached",
@@ -30,6 +30,7 @@ MEASURES: dict[str, str] = {
     "every stage)",
     "lost": "opportunities lost with the stage as their furthest",
     "still_open": "open opportunities with the stage as their furthest",
+    "moves": "moves from the stage to the stage named by `to`, one row per move",
     "visits": "opportunities with a recorded visit to the stage, with their days "
     "(the days-in-stage figures time the completed visits)",
     "open": "open opportunities now in the stage, with their age",
@@ -91,6 +92,39 @@ def _funnel_rows(
     return list(listed["opportunities"])
 
 
+def _move_rows(
+    request: Request,
+    stage: str,
+    to: str | None,
+    labels: dict[str, str],
+    since: str | None,
+    until: str | None,
+    pipeline: str | None,
+) -> list[dict[str, Any]]:
+    from revarch.process import list_transition_moves
+
+    allowed = [*labels, "won", "lost"]
+    if to not in allowed:
+        raise HTTPException(
+            status_code=400,
+            detail=f"invalid to {to!r}: measure=moves needs the stage moved to, "
+            f"one of {', '.join(allowed)}",
+        )
+    key = ("transition-listing", stage, to, since, until, pipeline)
+    listed = state_of(request).cached(
+        key,
+        lambda ws: list_transition_moves(
+            ws,
+            from_stage=stage,
+            to_stage=to,
+            since=since,
+            until=until,
+            pipeline=pipeline,
+        ).to_dict(),
+    )
+    return list(listed["moves"])
+
+
 def _own(rows: list[dict[str, Any]], allowed: set[str] | None) -> list[dict[str, Any]]:
     return [row for row in rows if allowed is None or row.get("seller") in allowed]
 
@@ -139,11 +173,19 @@ def process_opportunities(
             + "; ".join(f"{k}: {v}" for k, v in MEASURES.items())
         ),
     ] = "visits",
+    to: Annotated[
+        str | None,
+        Query(
+            description="With measure=moves: the stage moved to (a stage id, "
+            "won or lost).",
+            max_length=200,
+        ),
+    ] = None,
     since: DateQuery = None,
     until: DateQuery = None,
     pipeline: PipelineQuery = None,
 ) -> dict[str, Any]:
-    """List the opportunities behind a funnel, days-in-stage or stalled figure."""
+    """List the opportunities behind a funnel, transition, days or stalled figure."""
     user = require_role(request, "admin", "manager")
     data = _cached(request, since, until, pipeline)
     labels = {s["stage"]: s["label"] for s in data["funnel"]["stages"]}
@@ -156,6 +198,9 @@ def process_opportunities(
     if measure in FUNNEL_GROUPS:
         rows = _funnel_rows(request, stage, measure, since, until, pipeline)
         rows = _own(rows, visible_sellers(request, user))
+    elif measure == "moves":
+        rows = _move_rows(request, stage, to, labels, since, until, pipeline)
+        rows = _own(rows, visible_sellers(request, user))
     elif measure == "visits":
         rows = [r for r in data["velocity"]["opportunities"] if r["stage"] == stage]
     elif measure == "open":
@@ -166,7 +211,8 @@ def process_opportunities(
     return {
         "stage": stage,
         "stage_label": labels.get(stage, stage),
-        "labels": {**labels, "won": "Won"},
+        "to": to,
+        "labels": {**labels, "won": "Won", "lost": "Lost"},
         "measure": measure,
         "description": MEASURES[measure],
         "rows": rows,
