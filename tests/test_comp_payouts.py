@@ -32,6 +32,7 @@ Plan: margin 30% (target 40,000, threshold 0.5, cap 1.5), process adherence
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -474,11 +475,11 @@ def test_comp_new_hire_prorated(tmp_path: Path) -> None:
         )
         (cy,) = compute_comp(workspace, period="2025-Q2").statements
         share = round(45 / 91, 6)
-        incentive = round(10_000 * share, 2)
+        incentive = round(10_000 * 45 / 91, 2)
         assert cy["employed_share"] == share
         assert cy["target_incentive"] == incentive == 4_945.05
         margin = _line(cy, "margin")
-        assert margin["target"] == round(40_000 * share, 2)
+        assert margin["target"] == round(40_000 * 45 / 91, 2)
         assert margin["target_source"] == "target, prorated"
         attainment = round(12_000 / margin["target"], 6)
         assert margin["attainment"] == attainment
@@ -493,3 +494,47 @@ def test_comp_new_hire_prorated(tmp_path: Path) -> None:
         (full,) = compute_comp(workspace, period="2025-Q2").statements
         assert full["target_incentive"] == 10_000
         assert _line(full, "margin")["target"] == 40_000
+
+
+def test_comp_hired_after_period_left_out(tmp_path: Path) -> None:
+    """Dee, hired 2025-07-10, is not on Q2's plan; Cy, hired 2025-04-01, is."""
+    folder = tmp_path / "ws"
+    init_workspace(folder, name="Comp Co")
+    with open_workspace(folder) as workspace:
+        write_settings(workspace, as_of="2025-07-15", process=PROCESS, comp=PLAN)
+        hires = {"s8": ("Cy", D(2025, 4, 1)), "s9": ("Dee", D(2025, 7, 10))}
+        load(
+            workspace,
+            "sellers",
+            [
+                {"id": k, "name": n, "is_seller": True, "hire_date": h}
+                for k, (n, h) in hires.items()
+            ],
+        )
+        load(
+            workspace,
+            "opportunities",
+            [_won("o8", "s8", D(2025, 6, 10), 20_000.0, 12_000.0)],
+        )
+        result = compute_comp(workspace, period="2025-Q2")
+        assert [s["seller"] for s in result.statements] == ["s8"]
+        assert result.statements[0]["target_incentive"] == 10_000
+        assert any("Dee" in note for note in result.notes)
+        q3 = compute_comp(workspace, period="2025-Q3")
+        dee = next(s for s in q3.statements if s["seller"] == "s9")
+        # Q3 has 92 days; Dee worked 2025-07-10 to 2025-09-30, 83 of them.
+        assert dee["target_incentive"] == round(10_000 * 83 / 92, 2)
+        assert _line(dee, "margin")["target"] == round(40_000 * 83 / 92, 2)
+
+
+def test_comp_cli_unknown_seller_error(team: Workspace, tmp_path: Path) -> None:
+    team.close()
+    args = ["-w", str(team.path), "comp", "--period", "2025-Q2"]
+    result = CliRunner().invoke(app, [*args, "--seller", "Nobody"])
+    assert result.exit_code != 0
+    assert "invalid --seller 'Nobody'" in str(result.exception)
+    one = CliRunner().invoke(app, [*args, "--seller", "Ann", "--json"])
+    assert [s["seller"] for s in json.loads(one.output)["statements"]] == ["s1"]
+    bad = CliRunner().invoke(app, [*args, "--csv", str(tmp_path / "no" / "x.csv")])
+    assert bad.exit_code != 0
+    assert "cannot write --csv" in str(bad.exception)

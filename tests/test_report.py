@@ -170,6 +170,21 @@ def test_seller_page_shows_one_seller(preppin: Path, preppin_report: dict) -> No
     assert [row["seller"] for row in page["sellers"]["rows"]] == [seller]
 
 
+def test_seller_page_by_name(preppin: Path, preppin_report: dict) -> None:
+    row = preppin_report["sellers"]["rows"][0]
+    name = row["seller_name"].upper()
+    result = cli(preppin, "report", "--json", "--seller", name, "--generated-at", FIXED)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["seller"]["id"] == row["seller"]
+
+
+def test_week_after_data_says_no_data(preppin: Path, preppin_report: dict) -> None:
+    result = cli(preppin, "report", "--json", "--week", "2030-W10")
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert any("so it has no data" in note for note in notes)
+
+
 def test_unknown_seller_is_an_error(preppin: Path) -> None:
     result = cli(preppin, "report", "--json", "--seller", "nobody")
     assert result.returncode == 1

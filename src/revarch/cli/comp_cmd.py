@@ -65,17 +65,27 @@ def _print_statements(result: Any) -> None:
     )
 
 
-def _print_trace(result: Any, seller: str) -> None:
+def _find_statement(result: Any, seller: str) -> dict[str, Any]:
+    """Return the statement of a seller given by id or name."""
+    from revarch.errors import InputError
+
     wanted = seller.strip().lower()
     for item in result.statements:
         if wanted in (item["seller"].lower(), item["seller_name"].lower()):
-            console.print(f"[bold]{item['seller_name']}[/] ({item['seller']}):")
-            for line in item["trace"]:
-                console.print(f"  {line}", markup=False)
-            for line in item["components"]:
-                console.print(f"  {line['measure']}: {line['detail']}", markup=False)
-            return
-    console.print(f"No statement for {seller!r} in {result.period.id}.")
+            return dict(item)
+    names = ", ".join(item["seller_name"] for item in result.statements[:8])
+    raise InputError(
+        f"invalid --seller {seller!r}: no statement for that id or name in "
+        f"{result.period.id}; sellers on the plan include {names}"
+    )
+
+
+def _print_trace(item: dict[str, Any]) -> None:
+    console.print(f"[bold]{item['seller_name']}[/] ({item['seller']}):")
+    for line in item["trace"]:
+        console.print(f"  {line}", markup=False)
+    for line in item["components"]:
+        console.print(f"  {line['measure']}: {line['detail']}", markup=False)
 
 
 def _print_comparison(comparison: Any) -> None:
@@ -163,17 +173,21 @@ def comp(
             comparison = None
             result = compute_comp(ws, period=period, as_of=as_of)
         currency = ws.settings.company.currency
+    chosen = _find_statement(result, seller) if seller is not None else None
     if csv is not None:
         export_payroll(result, csv, currency)
     if as_json:
-        print_json(comparison.to_dict() if comparison else result.to_dict())
+        data = comparison.to_dict() if comparison else result.to_dict()
+        if chosen is not None and comparison is None:
+            data["statements"] = [chosen]
+        print_json(data)
         return
     if comparison is not None:
         _print_comparison(comparison)
     else:
         _print_statements(result)
-    if seller is not None:
-        _print_trace(result, seller)
+    if chosen is not None:
+        _print_trace(chosen)
     for note in result.notes:
         console.print(f"Note: {note}")
 

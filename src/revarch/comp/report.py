@@ -71,5 +71,6 @@ def report_section_comp(
         "rows": rows[:SELLERS_SHOWN],
         "total_sellers": len(rows),
         "totals": result.totals,
+        "needs_review": sum(1 for row in rows if row["needs_review"]),
         "empty_reason": None if rows else "No sellers on the comp plan.",
     }

@@ -43,10 +43,21 @@ UNITS = {
 
 @dataclass(frozen=True)
 class Proration:
-    """The employed share of the period, and the trace line that explains it."""
+    """The days employed in the period, and the trace line that explains it."""
 
-    share: float
+    employed: int
+    days: int
     note: str | None
+
+    @property
+    def share(self) -> float:
+        return self.employed / self.days
+
+    def apply(self, amount: float) -> float:
+        """Return ``amount`` times the employed share, rounded to cents."""
+        if self.employed == self.days:
+            return amount
+        return round(amount * self.employed / self.days, 2)
 
 
 @dataclass
@@ -108,16 +119,23 @@ def _format(measure: str, value: float, *, signed: bool = False) -> str:
 def employed_share(plan: CompPlan, person: Person, period: Period) -> Proration:
     """Return the share of ``period`` a seller hired during it was employed."""
     hired = person.hire_date
-    if not plan.prorate_new_hires or hired is None or hired <= period.start:
-        return Proration(1.0, None)
     days = (period.end - period.start).days + 1
-    employed = max(0, (period.end - hired).days + 1)
-    share = round(employed / days, DIGITS)
+    if not plan.prorate_new_hires or hired is None or hired <= period.start:
+        return Proration(days, days, None)
+    employed = (period.end - hired).days + 1
+    if employed <= 0:
+        # Only a seller who booked in the period gets here (see _plan_sellers).
+        return Proration(
+            days,
+            days,
+            None,
+        )
     return Proration(
-        share,
+        employed,
+        days,
         f"prorated: hired {hired.isoformat()}, employed {employed} of the "
-        f"{days} days of {period.id} = {share * 100:.4f}% of the target "
-        "incentive and of the plan's money targets",
+        f"{days} days of {period.id}, so the target incentive and the plan's "
+        f"money targets are multiplied by {employed}/{days}",
     )
 
 
@@ -126,12 +144,12 @@ def component_line(
     person: Person,
     incentive: float,
     actuals: Actuals,
-    share: float = 1.0,
+    proration: Proration | None = None,
 ) -> dict[str, Any]:
     """Compute one component of one seller's statement, with its trace.
 
-    ``share`` prorates a money target taken from the plan (not a quota or a
-    per-seller target, which are set for the seller already).
+    ``proration`` scales a money target taken from the plan (not a quota or
+    a per-seller target, which are set for the seller already).
     """
     measure = component.measure
     weight = float(component.weight or 0.0)
@@ -139,11 +157,12 @@ def component_line(
     target, source = component_target(component, person, actuals.quotas.get(person.id))
     if (
         target is not None
-        and share < 1.0
+        and proration is not None
+        and proration.note is not None
         and UNITS[measure] == "money"
         and source in ("target", "target_by_role")
     ):
-        target = round(target * share, 2)
+        target = proration.apply(target)
         source = f"{source}, prorated"
     line: dict[str, Any] = {
         "measure": measure,
@@ -196,9 +215,9 @@ def statement(plan: CompPlan, person: Person, actuals: Actuals) -> dict[str, Any
     """Build one seller's statement: every component, the total and the trace."""
     full_incentive, source = target_incentive(plan, person)
     proration = employed_share(plan, person, actuals.period)
-    incentive = round(full_incentive * proration.share, 2)
+    incentive = proration.apply(full_incentive)
     lines = [
-        component_line(c, person, incentive, actuals, proration.share)
+        component_line(c, person, incentive, actuals, proration)
         for c in plan.components
     ]
     total = round(sum(line["payout"] for line in lines), 2)
@@ -217,7 +236,7 @@ def statement(plan: CompPlan, person: Person, actuals: Actuals) -> dict[str, Any
         "target_incentive": incentive,
         "target_incentive_source": source,
         "hire_date": person.hire_date.isoformat() if person.hire_date else None,
-        "employed_share": proration.share,
+        "employed_share": round(proration.share, DIGITS),
         "components": lines,
         "total": total,
         "needs_review": bool(review),
@@ -227,13 +246,32 @@ def statement(plan: CompPlan, person: Person, actuals: Actuals) -> dict[str, Any
 
 
 def _plan_sellers(people: People, plan: CompPlan, actuals: Actuals) -> list[Person]:
-    """Return the sellers on the plan: active ones, and anyone who booked."""
+    """Return the sellers on the plan: active ones, and anyone who booked.
+
+    A seller hired after the period ended was not on the plan then, unless
+    they booked in it (a hire date entered wrong), and is left out.
+    """
     booked = set(actuals.values.get("revenue", {})) - {"*"}
     chosen = {p.id: p for p in people.sellers()}
     for seller in booked:
         person = people.by_id.get(seller)
         if person is not None and person.is_seller:
             chosen.setdefault(seller, person)
+    end = actuals.period.end
+    later = [
+        p
+        for p in chosen.values()
+        if p.hire_date is not None and p.hire_date > end and p.id not in booked
+    ]
+    for person in later:
+        del chosen[person.id]
+    if later:
+        actuals.notes.append(
+            f"{len(later)} sellers hired after {actuals.period.id} ended are "
+            "not on its plan: "
+            + ", ".join(sorted(p.label for p in later)[:5])
+            + (" ..." if len(later) > 5 else "")
+        )
     if plan.roles:
         chosen = {k: p for k, p in chosen.items() if p.role in plan.roles}
     return sorted(chosen.values(), key=lambda p: (p.label, p.id))
@@ -396,7 +434,14 @@ def payroll_columns(plan: CompPlan) -> list[str]:
 def export_payroll(result: CompResult, path: Path, currency: str) -> int:
     """Write one row per seller for payroll; return the number of rows."""
     columns = payroll_columns(result.plan)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    try:
+        handle = path.open("w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write --csv {path}: {exc.strerror}; choose a file in an "
+            "existing folder you can write to"
+        ) from exc
+    with handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for item in result.statements:

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from revarch.workspace import Workspace
 
 INSPECTION_SHOWN = 8
+# One word per inspection flag, so that a printed row shows all of them.
+SHORT_FLAGS = {
+    "stalled": "stalled",
+    "close_date_pushed": "pushed",
+    "amount_changed": "amount",
+    "no_recent_activity": "quiet",
+    "close_date_past": "overdue",
+}
 
 
 class ReportDates(Protocol):
@@ -103,6 +111,7 @@ def report_section_inspection(
                 "amount": row["amount"],
                 "close_date": row["close_date"],
                 "flags": [flag.replace("_", " ") for flag in row["flags"]],
+                "short_flags": [SHORT_FLAGS.get(f, f) for f in row["flags"]],
                 "answered_no": answers.count("no"),
                 "unanswered": sum(1 for a in answers if a in (None, "unknown")),
                 "risk": row["risk"],
@@ -115,6 +124,8 @@ def report_section_inspection(
             f"{workspace.settings.company.currency}."
         )
     return {
+        "as_of": _day(dates).isoformat(),
+        "no_activity_days": result.no_activity_days,
         "min_amount": result.min_amount,
         "questions": len(result.questions),
         "total": len(result.rows),

@@ -318,16 +318,26 @@ def _quality(workspace: Workspace) -> dict[str, Any]:
 
 
 def _seller_info(workspace: Workspace, seller: str | None) -> dict[str, Any] | None:
+    """Return the seller's id and name, given an id or a name (any case)."""
     if seller is None:
         return None
     rows = compute_metrics(workspace, by="seller").rows
-    for row in rows:
-        if row["seller"] == seller:
-            return {"id": seller, "name": row["seller_name"] or seller}
-    known = ", ".join(sorted(str(r["seller"]) for r in rows)[:10])
+    wanted = seller.strip().casefold()
+    for key in ("seller", "seller_name"):
+        found = [r for r in rows if str(r[key] or "").casefold() == wanted]
+        if len(found) == 1:
+            row = found[0]
+            return {"id": row["seller"], "name": row["seller_name"] or row["seller"]}
+        if len(found) > 1:
+            ids = ", ".join(str(r["seller"]) for r in found)
+            raise InputError(
+                f"invalid --seller {seller!r}: several sellers have that name "
+                f"({ids}); pass the id"
+            )
+    known = ", ".join(sorted(str(r["seller_name"] or r["seller"]) for r in rows)[:10])
     raise InputError(
-        f"unknown --seller {seller!r}: no opportunities belong to that id; "
-        f"sellers include {known}"
+        f"unknown --seller {seller!r}: no opportunities belong to that id or "
+        f"name; sellers include {known}"
     )
 
 
@@ -347,6 +357,7 @@ def build_report(
     dates = _dates(workspace, week, as_of)
     settings = workspace.settings
     info = _seller_info(workspace, seller)
+    seller = info["id"] if info is not None else None
     process = _funnel(workspace, dates)
     stalls_all = process["stalls"].to_dict()["opportunities"]
     labels = {stage["stage"]: stage["label"] for stage in process["funnel"]["stages"]}
@@ -375,6 +386,7 @@ def build_report(
                     **_window(dates.quarter_start, dates.week_end),
                 },
                 "trailing": _window(dates.trailing_start, dates.week_end),
+                "known_on": min(dates.week_end, dates.as_of).isoformat(),
             },
             "headline": _headline(workspace, dates, seller),
             "funnel": process["funnel"],
@@ -424,7 +436,12 @@ def _rounded(value: Any) -> Any:
 
 def _notes(funnel: dict[str, Any], seller: str | None, dates: ReportDates) -> list[str]:
     notes = []
-    if dates.week_end > dates.as_of:
+    if dates.week_start > dates.as_of:
+        notes.append(
+            f"the week starts after the data's as-of date {dates.as_of.isoformat()}, "
+            "so it has no data; pick an earlier --week"
+        )
+    elif dates.week_end > dates.as_of:
         notes.append(
             f"the week ends after the data's as-of date {dates.as_of.isoformat()}, "
             "so its figures cover only part of it"

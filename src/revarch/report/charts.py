@@ -150,7 +150,7 @@ def trend_chart(points: Sequence[dict[str, Any]]) -> str:
             ),
             color=alt.Color("stage:N", title="Stage", sort=None),
         )
-        .properties(width=330, height=78, title="Stage conversion, last 12 weeks")
+        .properties(width=330, height=70, title="Stage conversion, last 12 weeks")
     )
     return to_svg(chart)
 
