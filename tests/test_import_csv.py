@@ -277,3 +277,37 @@ def test_ambiguous_dates_need_order(tmp_path: Path, workspace: Workspace) -> Non
     run_import(workspace, folder, order="day")
     dates = sorted(row["date"] for row in table_rows(workspace, "fx_rates"))
     assert dates == [dt.date(2025, 2, 3), dt.date(2025, 2, 4)]
+
+
+def test_seller_list_fills_other_source(tmp_path: Path, workspace: Workspace) -> None:
+    """A seller list adds hire dates to the sellers a CRM export brought."""
+    crm = write(
+        tmp_path / "crm",
+        {"sellers.csv": "id,name,email,team\ns1,Ann,ann@x.com,East\ns2,Bob,,\n"},
+    )
+    run_import(workspace, crm, source="crm")
+    people = write(
+        tmp_path / "hr",
+        {
+            "sellers.csv": "id,name,email,team,hire_date\n"
+            "a9,Ann B,ANN@x.com,West,2025-03-01\n"
+            "s2,Bob,,North,2024-11-15\n"
+        },
+    )
+    result = run_import(workspace, people, source="hr", partial=True)
+    (counts,) = result.tables
+    assert (counts.inserted, counts.updated, counts.unchanged) == (0, 2, 0)
+    rows = {row["id"]: row for row in table_rows(workspace, "sellers")}
+    assert set(rows) == {"s1", "s2"}
+    # Ann was matched by email: her name and team stay the CRM's.
+    assert (rows["s1"]["name"], rows["s1"]["team"]) == ("Ann", "East")
+    assert rows["s1"]["hire_date"] == dt.date(2025, 3, 1)
+    # Bob had no team, so the seller list's fills it.
+    assert (rows["s2"]["team"], rows["s2"]["hire_date"]) == (
+        "North",
+        dt.date(2024, 11, 15),
+    )
+    before = workspace.store.snapshot()
+    again = run_import(workspace, people, source="hr", partial=True)
+    assert (again.tables[0].updated, again.tables[0].unchanged) == (0, 2)
+    assert workspace.store.snapshot() == before

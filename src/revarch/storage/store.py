@@ -416,6 +416,11 @@ class Store:
         with self.transaction():
             for spec, table, _file in staged:
                 counts.append(self._upsert(spec, table, source, full_export))
+            matched, filled = self._fill_matched_sellers()
+            for table_counts in counts:
+                if table_counts.table == "sellers":
+                    table_counts.updated += filled
+                    table_counts.unchanged += matched - filled
             changed = any(c.inserted or c.updated or c.deleted for c in counts)
             if changed:
                 self.set_meta("data_version", str(self.data_version + 1))
@@ -455,6 +460,11 @@ class Store:
             "WHERE t.import_source <> ? AND NOT t.is_deleted ORDER BY s.id, t.id",
             [source],
         )
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE _seller_fill AS "
+            f"SELECT m.old_id AS _old_id, s.* FROM {name} s "
+            "JOIN _seller_match m ON s.id = m.new_id"
+        )
         self._run(f"DELETE FROM {name} WHERE id IN (SELECT new_id FROM _seller_match)")
         for _spec, table, _file in staged:
             for column in ("seller_id", "manager_id"):
@@ -464,6 +474,33 @@ class Store:
                         f"FROM _seller_match m WHERE {column} = m.new_id"
                     )
         self._run("DROP TABLE _seller_match")
+
+    def _fill_matched_sellers(self) -> tuple[int, int]:
+        """Fill the empty columns of matched sellers from the new source's rows.
+
+        Runs inside the import's transaction. Another source's values are
+        never overwritten, so a seller list can add hire dates or managers to
+        the sellers a CRM export brought, and re-importing it changes nothing.
+        Returns the number of sellers matched and of those changed.
+        """
+        if not self.has_table("_seller_fill"):
+            return 0, 0
+        matched = self.count("_seller_fill")
+        described = {row[0] for row in self._run("DESCRIBE sellers")}
+        staged = [row[0] for row in self._run("DESCRIBE _seller_fill")]
+        skip = {"_old_id", "id", ROW_COLUMN, "import_source", "is_deleted"}
+        columns = [c for c in staged if c in described and c not in skip]
+        changed: set[str] = set()
+        for column in columns:
+            quoted = _quote(column)
+            found = self._run(
+                f"UPDATE sellers SET {quoted} = f.{quoted} FROM _seller_fill f "
+                f"WHERE sellers.id = f._old_id AND sellers.{quoted} IS NULL "
+                f"AND f.{quoted} IS NOT NULL RETURNING sellers.id"
+            )
+            changed.update(str(row[0]) for row in found)
+        self._run("DROP TABLE _seller_fill")
+        return matched, len(changed)
 
     def _check_not_emptied(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
