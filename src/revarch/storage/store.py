@@ -447,6 +447,8 @@ class Store:
         Matched rows are dropped from the staged sellers, and references to
         them in the other staged tables are rewritten to the existing id.
         """
+        # A failed import may have left the rows it matched behind.
+        self._run("DROP TABLE IF EXISTS _seller_fill")
         sellers = [t for spec, t, _f in staged if spec.name == "sellers"]
         if not sellers:
             return
