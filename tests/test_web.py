@@ -119,6 +119,8 @@ def test_dashboard_invalid_week(admin: TestClient) -> None:
     response = admin.get("/dashboard.json?week=2025-W99")
     assert response.status_code == 400
     assert "2025-W99" in response.json()["detail"]
+    assert "invalid week '2025-W99'" in response.json()["detail"]
+    assert "--week" not in response.json()["detail"]
     page = admin.get("/dashboard?week=2025-W99")
     assert page.status_code == 400
     assert "2025-W99" in page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -108,6 +109,18 @@ def error_response(request: Request, status: int, message: str) -> Response:
     )
 
 
+def web_wording(message: str, request: Request) -> str:
+    """Name the query parameters of the request where a message names flags.
+
+    The analyses word their errors for the command line (``invalid --week``);
+    a browser user set ``week`` in the URL or a form.
+    """
+    for name in request.query_params:
+        flag = "--" + name.replace("_", "-")
+        message = re.sub(re.escape(flag) + r"\b", name, message)
+    return message
+
+
 def _quote(text: str) -> str:
     from urllib.parse import quote
 
@@ -119,7 +132,7 @@ def _add_handlers(app: FastAPI) -> None:
     async def revarch_error(request: Request, exc: RevarchError) -> Response:
         status = 400 if isinstance(exc, InputError) else 500
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, status, str(exc))
+        return error_response(request, status, web_wording(str(exc), request))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
