@@ -221,3 +221,20 @@ def test_stalled_deals_named_by_account_and_product(maven: Workspace) -> None:
     assert listed
     for opportunity in listed:
         assert opportunity["name"] == expected[opportunity["id"]], opportunity["id"]
+
+
+def test_inspection_counts_open_deals_without_amount(maven: Workspace) -> None:
+    """Maven's open deals (Prospecting, Engaging) carry no close value."""
+    from revarch.leadership import compute_inspection
+
+    unpriced = sum(
+        1
+        for row in _read_pipeline()
+        if row["deal_stage"] not in ("Won", "Lost") and not row["close_value"]
+    )
+    assert unpriced > 0
+    result = compute_inspection(maven, min_amount=0)
+    assert result.rows == []
+    assert any(
+        f"{unpriced} open opportunities have no amount" in n for n in result.notes
+    )

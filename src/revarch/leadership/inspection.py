@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import ibis.expr.types as ir
 
 from revarch.errors import InputError
 from revarch.leadership.history import HistoryFacts, read_history
@@ -97,24 +99,37 @@ def _end_instant(day: dt.date, timezone: str) -> dt.datetime:
     return local_midnight_after(day, timezone)
 
 
-def _candidates(
-    workspace: Workspace, as_of: dt.date, min_amount: float, seller: str | None
-) -> list[dict[str, Any]]:
-    """Return the opportunities open on ``as_of`` at or above ``min_amount``."""
-    from revarch.metrics.opportunities import outcome_rows, read_summary
-    from revarch.process.common import display_name
+def _open_on(workspace: Workspace, as_of: dt.date, seller: str | None) -> ir.Table:
+    """Return the outcome rows of the opportunities open on ``as_of``."""
+    from revarch.metrics.opportunities import outcome_rows
 
     rows = outcome_rows(workspace)
     open_then = (rows.status == "open") | (
         rows.status.isin(["won", "lost"]) & (rows.close_date > as_of)
     )
     rows = rows.filter(
-        open_then,
-        rows.created_date.isnull() | (rows.created_date <= as_of),
-        rows.amount_base >= min_amount,
+        open_then, rows.created_date.isnull() | (rows.created_date <= as_of)
     )
     if seller is not None:
         rows = rows.filter(rows.seller == seller)
+    return rows
+
+
+def _unpriced(workspace: Workspace, as_of: dt.date, seller: str | None) -> int:
+    """Count the opportunities open on ``as_of`` that have no amount."""
+    rows = _open_on(workspace, as_of, seller)
+    return int(workspace.store.fetch(rows.filter(rows.amount_base.isnull()).count()))
+
+
+def _candidates(
+    workspace: Workspace, as_of: dt.date, min_amount: float, seller: str | None
+) -> list[dict[str, Any]]:
+    """Return the opportunities open on ``as_of`` at or above ``min_amount``."""
+    from revarch.metrics.opportunities import read_summary
+    from revarch.process.common import display_name
+
+    rows = _open_on(workspace, as_of, seller)
+    rows = rows.filter(rows.amount_base >= min_amount)
     summary = read_summary(workspace)
     summary = summary.select(
         _id="opportunity_id",
@@ -273,8 +288,8 @@ def compute_inspection(
     line = (
         settings.thresholds.inspection_min_amount if min_amount is None else min_amount
     )
-    if line < 0:
-        raise InputError(f"invalid --min-amount {line:g}: use 0 or more")
+    if not math.isfinite(line) or line < 0:
+        raise InputError(f"invalid --min-amount {line:g}: use a number of 0 or more")
     questions = [q.model_dump() for q in settings.inspection.questions]
     candidates = _candidates(workspace, day, line, seller)
     positions, expected, labels = _positions(workspace, day)
@@ -305,7 +320,8 @@ def compute_inspection(
         line,
         settings.thresholds.no_activity_days,
         window,
-        _notes(rows, line, settings.company.currency),
+        _notes(rows, line, settings.company.currency)
+        + _unpriced_note(_unpriced(workspace, day, seller)),
     )
 
 
@@ -352,6 +368,15 @@ def _inspection_row(
 
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+def _unpriced_note(count: int) -> list[str]:
+    if not count:
+        return []
+    return [
+        f"{count} open opportunities have no amount, so no size line can list "
+        "them; enter amounts in the CRM to inspect them"
+    ]
 
 
 def _notes(rows: list[dict[str, Any]], line: float, currency: str) -> list[str]:

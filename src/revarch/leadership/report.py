@@ -123,6 +123,9 @@ def report_section_inspection(
             f"No open opportunity at or above {result.min_amount:,.0f} "
             f"{workspace.settings.company.currency}."
         )
+        unpriced = [n for n in result.notes if "have no amount" in n]
+        if unpriced:
+            reason += f" {unpriced[0][0].upper()}{unpriced[0][1:]}."
     return {
         "as_of": _day(dates).isoformat(),
         "no_activity_days": result.no_activity_days,
