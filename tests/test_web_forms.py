@@ -86,6 +86,9 @@ def test_forecast_valid_recorded(client: TestClient, folder: Path) -> None:
     )
     assert response.status_code == 200
     assert "Recorded the forecast" in response.text
+    # 2025-Q2 closed before the demo's as-of date, so the forecast is late.
+    assert "Warning:" in response.text
+    assert "late" in response.text
     with open_workspace(folder) as workspace:
         rows = list_forecasts(workspace, manager=manager)
     assert len(rows) == before + 1

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from revarch.cli.common import console, print_json, workspace
@@ -117,6 +118,11 @@ def submit(
 ) -> None:
     """Record a forecast snapshot with the current time; earlier ones are kept.
 
+    The amount is kept to the cent. A currency other than the base one needs
+    fx_rates rates from the period's first day. A forecast for a period that
+    has already closed is recorded as late, with a warning: accuracy does
+    not use it.
+
     Example: revarch forecast submit --manager "Lena Müller" --period 2025-Q3
     --amount 750000
     """
@@ -139,6 +145,8 @@ def submit(
         f"{row['period']}: {row['amount']:,.2f} {row['currency']} at "
         f"{row['submitted_at'].isoformat(sep=' ')} UTC."
     )
+    for warning in row["warnings"]:
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
 
 
 @forecast_app.command()
@@ -162,7 +170,8 @@ def accuracy(
 
     accuracy = 1 - |forecast - actual| / actual; within tolerance when the
     error is at most thresholds.forecast_tolerance of the actual. A forecast
-    submitted after its period ended is late and not used.
+    submitted after its period ended is late and not used; one submitted
+    after the end of the as-of date is left out.
 
     Example: revarch forecast accuracy --by manager
     """

@@ -27,7 +27,10 @@ def _difference(unit: str, value: Any) -> str:
         return f"{value * 100:+.1f} pts"
     if unit == "days":
         return f"{value:+.1f}"
-    return f"{value:+,.0f}"
+    # A team median can fall between two counts: 5 against 5.5 is -0.5, not -0.
+    if float(value).is_integer():
+        return f"{value:+,.0f}"
+    return f"{value:+,.1f}"
 
 
 def _print(data: dict[str, Any]) -> None:

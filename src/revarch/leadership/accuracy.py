@@ -7,6 +7,12 @@ timezone). A submission at or after that moment is late: it is listed and
 never used. The actual is the bookings of every seller below the manager in
 the reporting lines, closed in the period.
 
+As of a date, only submissions made by the end of that day (workspace
+timezone) exist, so later ones are left out everywhere, weekly snapshots
+included. A forecast converts to the base currency at the rate in effect on
+its period's first day. A forecast without such a rate leaves its own row
+unscored (status ``unconverted``) and the other rows are still scored.
+
 - error = forecast - actual; bias = error / actual (positive: over-forecast)
 - accuracy = 1 - |error| / actual; within tolerance when |error| / actual is
   at most ``thresholds.forecast_tolerance``
@@ -70,11 +76,16 @@ class ForecastAccuracy:
         }
 
 
+def day_end_instant(day: dt.date, timezone: str) -> dt.datetime:
+    """Return the UTC instant (naive) when ``day`` ends in ``timezone``."""
+    after = day + dt.timedelta(days=1)
+    local = dt.datetime.combine(after, dt.time(), tzinfo=zoneinfo.ZoneInfo(timezone))
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def period_end_instant(period: Period, timezone: str) -> dt.datetime:
     """Return the UTC instant (naive) when the period's last day ends."""
-    day = period.end + dt.timedelta(days=1)
-    local = dt.datetime.combine(day, dt.time(), tzinfo=zoneinfo.ZoneInfo(timezone))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+    return day_end_instant(period.end, timezone)
 
 
 def period_close(workspace: Workspace, period_id: str) -> dt.datetime:
@@ -84,31 +95,84 @@ def period_close(workspace: Workspace, period_id: str) -> dt.datetime:
     return period_end_instant(period, workspace.settings.company.timezone)
 
 
+def rate_starts(workspace: Workspace) -> dict[str, dt.date]:
+    """Return the date of the earliest live ``fx_rates`` rate per currency code."""
+    rates = workspace.store.table("fx_rates")
+    rates = rates.filter(~rates.is_deleted)
+    code = rates.currency.strip().upper()
+    first = rates.group_by(code=code).aggregate(start=rates.date.min())
+    return {row["code"]: row["start"] for row in workspace.store.rows(first)}
+
+
+def currency_code(text: str | None, base: str) -> str:
+    """Return a stored currency as an upper-case code; none means ``base``."""
+    code = (text or "").strip().upper()
+    return code or base
+
+
+def conversion_problem(
+    code: str, day: dt.date, base: str, starts: dict[str, dt.date]
+) -> str | None:
+    """Return why an amount in ``code`` cannot convert on ``day``, else None."""
+    if code == base:
+        return None
+    start = starts.get(code)
+    if start is None:
+        return f"the fx_rates table has no rate for {code}"
+    if start > day:
+        return (
+            f"the earliest fx_rates rate for {code} is dated {start.isoformat()}, "
+            f"after {day.isoformat()}"
+        )
+    return None
+
+
 def _base_amounts(
     workspace: Workspace, rows: list[dict[str, Any]], periods: dict[str, Period]
-) -> list[float]:
-    """Convert each forecast to the base currency at its period's first day."""
-    if not rows:
-        return []
-    data = [
-        {
-            "_n": index,
-            "amount": row["amount"],
-            "currency": row["currency"],
-            "fx_date": periods[row["period"]].start,
+) -> list[float | None]:
+    """Convert each forecast to the base currency at its period's first day.
+
+    A forecast whose currency has no rate in effect on that day gets None
+    and a ``problem`` saying why, so it cannot stop the others.
+    """
+    base = workspace.settings.company.currency
+    starts = rate_starts(workspace)
+    data = []
+    for index, row in enumerate(rows):
+        fx_date = periods[row["period"]].start
+        code = currency_code(row["currency"], base)
+        reason = conversion_problem(code, fx_date, base, starts)
+        row["problem"] = None
+        if reason is not None:
+            row["problem"] = (
+                f"the forecast of {row['amount']:,.2f} {code} submitted "
+                f"{row['submitted_at'].isoformat(sep=' ')} UTC cannot be converted "
+                f"to {base} on {fx_date.isoformat()}, the period's first day: {reason}"
+            )
+        else:
+            data.append(
+                {
+                    "_n": index,
+                    "amount": row["amount"],
+                    "currency": code,
+                    "fx_date": fx_date,
+                }
+            )
+    found: dict[int, float] = {}
+    if data:
+        schema = {
+            "_n": "int64",
+            "amount": "float64",
+            "currency": "string",
+            "fx_date": "date",
         }
-        for index, row in enumerate(rows)
-    ]
-    schema = {
-        "_n": "int64",
-        "amount": "float64",
-        "currency": "string",
-        "fx_date": "date",
-    }
-    table = ibis.memtable(data, schema=schema)
-    converted = convert_to_base(workspace, table, amounts=["amount"])
-    found = workspace.store.rows(converted.select("_n", "amount_base").order_by("_n"))
-    return [float(row["amount_base"]) for row in found]
+        table = ibis.memtable(data, schema=schema)
+        converted = convert_to_base(workspace, table, amounts=["amount"])
+        selected = converted.select("_n", "amount_base")
+        found = {
+            r["_n"]: float(r["amount_base"]) for r in workspace.store.rows(selected)
+        }
+    return [found.get(index) for index in range(len(rows))]
 
 
 def _grid(
@@ -157,6 +221,7 @@ def _weekly(
                 "week": week.id,
                 "forecast": latest["amount_base"] if latest else None,
                 "submitted_at": latest["submitted_at"] if latest else None,
+                "problem": latest["problem"] if latest else None,
             }
         )
         day = week.end + dt.timedelta(days=1)
@@ -183,11 +248,11 @@ def score(forecast: float, actual: float, tolerance: float) -> dict[str, Any]:
     return result
 
 
-def _status(used: bool, late: int, closed: bool) -> str:
+def _status(used: dict[str, Any] | None, late: int, closed: bool) -> str:
     if not closed:
         return "open"
-    if used:
-        return "scored"
+    if used is not None:
+        return "unconverted" if used["amount_base"] is None else "scored"
     return "late" if late else "missing"
 
 
@@ -205,6 +270,7 @@ def _row(
     on_time = [s for s in submissions if s["submitted_at"] < close]
     late = [s for s in submissions if s["submitted_at"] >= close]
     used = max(on_time, key=lambda s: s["submitted_at"]) if on_time else None
+    value = used["amount_base"] if used else None
     closed = period.end <= as_of
     row: dict[str, Any] = {
         "manager": manager,
@@ -212,16 +278,17 @@ def _row(
         "period": period.id,
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
-        "status": _status(used is not None, len(late), closed),
-        "forecast": round(used["amount_base"], 2) if used else None,
+        "status": _status(used, len(late), closed),
+        "forecast": round(value, 2) if value is not None else None,
         "submitted_at": used["submitted_at"] if used else None,
         "submissions": len(on_time),
         "late_submissions": len(late),
         "late_submitted_at": [s["submitted_at"] for s in late],
         "team_sellers": context["team_size"],
         "actual": round(actual, 2),
+        "problem": used["problem"] if used else None,
     }
-    scored = score(used["amount_base"], actual, context["tolerance"]) if used else {}
+    scored = score(value, actual, context["tolerance"]) if value is not None else {}
     row.update({k: scored.get(k) if closed else None for k in _SCORE_KEYS})
     weekly = _weekly(on_time, period, as_of, zone)
     for week in weekly:
@@ -266,6 +333,7 @@ def _manager_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "missing": sum(1 for r in items if r["status"] == "missing"),
                 "late": sum(1 for r in items if r["status"] == "late"),
                 "open": sum(1 for r in items if r["status"] == "open"),
+                "unconverted": sum(1 for r in items if r["status"] == "unconverted"),
             }
         )
     summary.sort(key=lambda s: (s["manager_name"] or "", s["manager"]))
@@ -290,9 +358,11 @@ def compute_forecast_accuracy(
 ) -> ForecastAccuracy:
     """Score every manager's forecast per period against their team's bookings.
 
-    Managers are everyone who submitted a forecast and everyone a seller
-    reports to. Periods run from the earliest forecast period to the as-of
-    date's, so a period without a submission is reported as ``missing``.
+    Only submissions made by the end of the as-of date (workspace timezone)
+    count. Managers are everyone who submitted a forecast and everyone a
+    seller reports to. Periods run from the earliest forecast period to the
+    as-of date's, so a period without a submission is reported as
+    ``missing``.
     """
     settings = workspace.settings
     start_month = settings.company.fiscal_year_start_month
@@ -300,13 +370,18 @@ def compute_forecast_accuracy(
     chosen = (category or settings.forecast.category).strip().lower()
     tolerance = settings.thresholds.forecast_tolerance
     window = Window("snapshot", None, None, as_of_date)
-    submissions = _forecast_rows(workspace, chosen)
+    cutoff = day_end_instant(as_of_date, settings.company.timezone)
+    stored = _forecast_rows(workspace, chosen)
+    submissions = [s for s in stored if s["submitted_at"] < cutoff]
+    later = _later_note(
+        len(stored) - len(submissions), as_of_date, settings.company.timezone
+    )
     if not submissions:
         note = (
             f"no {chosen} forecasts are recorded: submit them with `revarch "
             "forecast submit` or `revarch import forecasts`"
         )
-        return ForecastAccuracy(chosen, tolerance, [], [], window, [note])
+        return ForecastAccuracy(chosen, tolerance, [], [], window, [note, *later])
     people = People.read(workspace)
     grid = _grid({s["period"] for s in submissions}, as_of_date, start_month)
     for row, base in zip(
@@ -321,7 +396,7 @@ def compute_forecast_accuracy(
         wanted = parse_period(period, start_month)
         periods = [wanted]
     rows = _rows(workspace, people, managers, periods, submissions, as_of_date)
-    notes = _notes(rows, people)
+    notes = [*_notes(rows, people), *later]
     log.info("scored %d manager-periods of %s forecasts", len(rows), chosen)
     return ForecastAccuracy(
         chosen, tolerance, rows, _manager_summary(rows), window, notes
@@ -360,8 +435,27 @@ def _rows(
     return rows
 
 
+def _later_note(count: int, as_of: dt.date, timezone: str) -> list[str]:
+    """Return the note on snapshots submitted after the as-of date, if any."""
+    if not count:
+        return []
+    counted = "1 snapshot was" if count == 1 else f"{count} snapshots were"
+    return [
+        f"{counted} submitted after the as-of date (the end of {as_of.isoformat()} "
+        f"in {timezone}) and left out; pass a later --as-of to count them"
+    ]
+
+
 def _notes(rows: list[dict[str, Any]], people: People) -> list[str]:
     notes = []
+    unconverted = [r for r in rows if r["problem"] is not None]
+    for row in unconverted:
+        notes.append(
+            f"{row['manager_name']} {row['period']}: {row['problem']}. That "
+            "forecast is left out; import fx rates for its currency (an "
+            "fx_rates.csv through `revarch import csv`) or submit it again in "
+            "the base currency"
+        )
     empty = sorted({r["manager"] for r in rows if r["team_sellers"] == 0})
     if empty:
         names = ", ".join(str(people.name(m)) for m in empty)

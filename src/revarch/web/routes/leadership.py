@@ -69,6 +69,7 @@ def _forecast_form(request: Request, data: dict[str, Any]) -> dict[str, Any]:
         "errors": {},
         "submitted": {},
         "recorded": request.query_params.get("recorded"),
+        "warnings": request.query_params.getlist("warning")[:5],
     }
 
 
@@ -142,11 +143,15 @@ def _submit(request: Request, user: User, form: Any) -> Response:
             "errors": errors,
             "submitted": values,
             "recorded": None,
+            "warnings": [],
         }
         return render(request, "forecasts.html.j2", context, status=400)
     state.wrote()
     recorded = f"{row['manager_name']} {row['period']}"
-    return RedirectResponse(f"/forecasts?recorded={quote(recorded)}", status_code=303)
+    target = f"/forecasts?recorded={quote(recorded)}"
+    for warning in row.get("warnings", []):
+        target += f"&warning={quote(form_message(warning))}"
+    return RedirectResponse(target, status_code=303)
 
 
 # -- pipeline inspection ------------------------------------------------------------
