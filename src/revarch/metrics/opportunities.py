@@ -7,6 +7,7 @@ and region each opportunity is grouped under.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -86,3 +87,20 @@ def outcome_rows(workspace: Workspace) -> ir.Table:
         source=joined.lead_source.nullif(""),
         product=joined.product.nullif(""),
     )
+
+
+def last_opportunity_day(workspace: Workspace) -> dt.date | None:
+    """Return the latest day an opportunity was created, won or lost, if any.
+
+    The close date of an open opportunity is a plan, not an event, so it
+    does not count.
+    """
+    rows = outcome_rows(workspace)
+    closed = rows.status.isin(["won", "lost"])
+    latest = rows.aggregate(
+        created=rows.created_date.max(),
+        closed=rows.close_date.max(where=closed),
+    )
+    (found,) = workspace.store.rows(latest)
+    days = [day for day in found.values() if day is not None]
+    return max(days) if days else None

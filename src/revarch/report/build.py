@@ -395,7 +395,8 @@ def build_report(
             "sellers": sellers,
             "trend": _trend(workspace, dates, labels),
             "quality": _quality(workspace),
-            "notes": _notes(process["funnel"], seller, dates),
+            "notes": _notes(process["funnel"], seller, dates)
+            + _stale_note(workspace, dates),
             # Skills and maturity as known at the end of the week, like the
             # 1-on-1 and the leadership sections.
             "talent": talent_section(
@@ -432,6 +433,24 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [_rounded(item) for item in value]
     return value
+
+
+def _stale_note(workspace: Workspace, dates: ReportDates) -> list[str]:
+    """Say when the window holds no opportunity because the deals end earlier.
+
+    The as-of date follows the latest event of any kind, so an export whose
+    activities run past its opportunities puts the week after the last deal.
+    """
+    from revarch.metrics.opportunities import last_opportunity_day
+
+    last = last_opportunity_day(workspace)
+    if last is None or last >= dates.trailing_start:
+        return []
+    return [
+        f"no opportunity was created or closed since {dates.trailing_start}: the "
+        f"latest was on {last.isoformat()}, while activities or other records "
+        "run later; pass --as-of or --week to look at the deals"
+    ]
 
 
 def _notes(funnel: dict[str, Any], seller: str | None, dates: ReportDates) -> list[str]:
