@@ -415,6 +415,86 @@ class CompPlan(StrictModel):
         return {c.measure: (c.weight or 0.0) / 100 for c in self.components}
 
 
+# -- where the analyses run ---------------------------------------------------
+
+# Workspace tables that ``analytics.tables`` may map to tables of the backend.
+ANALYTICS_TABLES = (
+    "opportunities",
+    "stage_events",
+    "sellers",
+    "stage_labels",
+    "fx_rates",
+    "activities",
+    "quotas",
+    "assessments",
+)
+# A table name on the backend: a name, optionally after a database and a
+# catalog (``crm.opportunities``, ``spark_catalog.crm.opportunities``).
+_BACKEND_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+
+
+def _conf_text(value: Any) -> Any:
+    """Write a YAML scalar as Spark writes settings: ``true``, ``2``, ``1g``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+class Analytics(StrictModel):
+    """The engine the analyses run on: the workspace's DuckDB file or Spark.
+
+    With ``backend: pyspark`` the tables named in ``tables`` are read from
+    Spark; every other table is copied from the workspace file. Imports and
+    answers are still written to the workspace file.
+    """
+
+    backend: Literal["duckdb", "pyspark"] = "duckdb"
+    # Workspace table name to backend table name.
+    tables: dict[str, str] = {}
+    # Spark master URL and extra Spark settings, used when revarch starts the
+    # Spark session (an already running session is used as it is).
+    master: str = Field("local[2]", min_length=1)
+    conf: dict[str, str] = {}
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, tables: dict[str, str]) -> dict[str, str]:
+        for key, name in tables.items():
+            if key not in ANALYTICS_TABLES:
+                raise ValueError(
+                    f"unknown table {key!r}; the tables that can be mapped are "
+                    f"{', '.join(ANALYTICS_TABLES)}"
+                )
+            if not _BACKEND_TABLE.match(name):
+                raise ValueError(
+                    f"invalid backend table name {name!r} for {key}; use a "
+                    "name such as opportunities or crm.opportunities (letters, "
+                    "digits and '_', with up to two dots)"
+                )
+        return tables
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _conf_strings(cls, conf: Any) -> Any:
+        """Accept YAML numbers and booleans as Spark setting values."""
+        if not isinstance(conf, dict):
+            return conf
+        return {key: _conf_text(value) for key, value in conf.items()}
+
+    @model_validator(mode="after")
+    def _backend_options(self) -> Analytics:
+        if self.backend == "duckdb":
+            spark_only = sorted({"tables", "master", "conf"} & self.model_fields_set)
+            if spark_only:
+                raise ValueError(
+                    f"{', '.join(spark_only)} apply to another backend only; set "
+                    "analytics.backend: pyspark or remove them"
+                )
+        return self
+
+
 class Settings(StrictModel):
     """Everything in ``revarch.yaml``."""
 
@@ -431,6 +511,7 @@ class Settings(StrictModel):
     inspection: Inspection = Inspection()
     forecast: Forecasting = Forecasting()
     comp: CompPlan | None = None
+    analytics: Analytics = Analytics()
 
 
 def _format_location(loc: tuple[int | str, ...]) -> str:

@@ -61,6 +61,26 @@ def _rates(workspace: Workspace) -> ir.Table:
     )
 
 
+def _latest_rates(rows: ir.Table, rates: ir.Table, date: str) -> ir.Table:
+    """Return the rate in effect per distinct (currency, date) of ``rows``.
+
+    This is an as-of join written as a range join and a max, because Spark has
+    no as-of join. Two rates for one currency and date (``usd`` and ``USD``
+    rows) leave the choice between them to the engine, as an as-of join does.
+    """
+    keys = rows.select(_key_currency=rows[_CURRENCY], _key_date=rows[date]).distinct()
+    candidates = keys.inner_join(
+        rates,
+        [
+            keys._key_currency == rates._rate_currency,
+            keys._key_date >= rates._rate_date,
+        ],
+    )
+    return candidates.group_by(["_key_currency", "_key_date"]).aggregate(
+        _rate=candidates._rate.argmax(candidates._rate_date)
+    )
+
+
 def attach_rates(
     workspace: Workspace,
     table: ir.Table,
@@ -80,11 +100,10 @@ def attach_rates(
     """
     base = workspace.settings.company.currency
     rows = table.mutate(**{_CURRENCY: normalize_currency(table[currency], base)})
-    rates = _rates(workspace)
-    joined = rows.asof_join(
-        rates,
-        on=rows[date] >= rates._rate_date,
-        predicates=[rows[_CURRENCY] == rates._rate_currency],
+    latest = _latest_rates(rows, _rates(workspace), date)
+    joined = rows.left_join(
+        latest,
+        [rows[_CURRENCY] == latest._key_currency, rows[date] == latest._key_date],
     )
     rate = (joined[_CURRENCY] == base).ifelse(
         ibis.literal(1.0), joined._rate.cast(dtypes.float64)

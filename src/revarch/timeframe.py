@@ -188,7 +188,10 @@ def period_key(
     month = day.month()
     if kind == "week":
         week = day.week_of_year().cast(dtypes.string).lpad(2, "0")
-        return day.iso_year().cast(dtypes.string).concat("-W", week)
+        # The ISO year is the year of the week's Thursday (Spark has no
+        # iso_year function).
+        thursday = day + (3 - day.day_of_week.index()).as_interval("D")
+        return thursday.year().cast(dtypes.string).concat("-W", week)
     if kind == "month":
         return year.cast(dtypes.string).concat(
             "-", month.cast(dtypes.string).lpad(2, "0")
@@ -222,10 +225,19 @@ def _wall_time(zone: str, value: UtcInstant) -> WallTime:  # type: ignore[valid-
     """Return the wall time in ``zone`` of an instant."""
 
 
+# Spark has no timezone() function. Its from_utc_timestamp(value, zone)
+# returns the wall time in ``zone`` of a UTC instant.
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")  # type: ignore[untyped-decorator]
+def _spark_wall_time(value: WallTime, zone: str) -> WallTime:  # type: ignore[valid-type]
+    """Return the wall time in ``zone`` of a UTC timestamp, on Spark."""
+
+
 def local_date(instant: ir.TimestampValue, timezone: str) -> ir.DateValue:
     """Cut a UTC timestamp (stored without a zone) into a date in ``timezone``."""
     if timezone == "UTC":
         return instant.date()
+    if ibis.get_backend(instant).name == "pyspark":
+        return _spark_wall_time(instant, timezone).date()
     return _wall_time(timezone, _as_utc_instant("UTC", instant)).date()
 
 
@@ -264,11 +276,24 @@ def _event_dates(workspace: Workspace) -> ir.Table:
     )
     closed = live.filter(live.status.isin(["won", "lost"]))
     return ibis.union(
-        events.select(day=local_date(events.entered_at, zone)),
-        live.select(day=local_date(live.created_at, zone)),
-        activities.select(day=local_date(activities.occurred_at, zone)),
+        _latest_local_days(events, "entered_at", zone),
+        _latest_local_days(live, "created_at", zone),
+        _latest_local_days(activities, "occurred_at", zone),
         closed.select(day=closed.close_date),
     )
+
+
+def _latest_local_days(table: ir.Table, column: str, zone: str) -> ir.Table:
+    """Return the local dates of the instants within a day of the latest one.
+
+    A timezone offset is less than a day, so an instant more than a day
+    before the latest falls on the same local date or an earlier one. The
+    latest local date is therefore among these few rows, and the costly
+    timezone conversion runs on them alone.
+    """
+    instant = table[column]
+    recent = table.filter(instant >= instant.max() - ibis.interval(days=1))
+    return recent.select(day=local_date(recent[column], zone))
 
 
 def compute_as_of(workspace: Workspace) -> dt.date | None:
@@ -278,8 +303,16 @@ def compute_as_of(workspace: Workspace) -> dt.date | None:
     close dates of closed opportunities, never the (future) close date of an
     open one. Deleted and merged records are left out.
     """
+    # Every analysis resolves the as-of date, and the scan over all events
+    # is costly on large workspaces, so it runs once per data version.
+    store = workspace.store
+    zone = workspace.settings.company.timezone
     days = _event_dates(workspace)
-    found = workspace.store.rows(days.aggregate(latest=days.day.max()))
+    latest = store.stage_once(
+        f"as_of:{store.data_version}:{zone}",
+        lambda: days.aggregate(latest=days.day.max()),
+    )
+    found = store.rows(latest)
     return found[0]["latest"] if found else None
 
 

@@ -6,13 +6,14 @@ import os
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from revarch.config import CONFIG_FILE, Settings, read_settings
 from revarch.errors import InputError, WorkspaceNotFoundError
 
 if TYPE_CHECKING:
     from revarch.storage import Store
+    from revarch.storage.external import ExternalStore
 
 DATABASE_FILE = "revarch.duckdb"
 TEMPLATE = Path(__file__).with_name("revarch_template.yaml")
@@ -82,6 +83,7 @@ class Workspace:
     path: Path
     settings: Settings
     _store: Store | None = field(default=None, repr=False)
+    _analytics: ExternalStore | None = field(default=None, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -92,18 +94,43 @@ class Workspace:
         return self.path / DATABASE_FILE
 
     @property
-    def store(self) -> Store:
+    def database(self) -> Store:
+        """Return the workspace's DuckDB file: imports and answers write here."""
         if self._store is None:
             from revarch.storage import Store
 
             self._store = Store.open(self.database_path)
         return self._store
 
+    @property
+    def store(self) -> Store:
+        """Return the store the analyses read from.
+
+        That is the DuckDB file, or the backend that ``analytics`` in
+        revarch.yaml names (see ``revarch.storage.external``).
+        """
+        analytics = self.settings.analytics
+        if self._analytics is not None and self._analytics.settings != analytics:
+            self._analytics.close()
+            self._analytics = None
+        if analytics.backend == "duckdb":
+            return self.database
+        if self._analytics is None:
+            from revarch.storage.external import ExternalStore
+
+            self._analytics = ExternalStore(self.database, analytics)
+        # ExternalStore offers Store's read methods and passes writes on to
+        # the DuckDB file.
+        return cast("Store", self._analytics)
+
     def reload_settings(self) -> None:
         """Read revarch.yaml again after it was edited."""
         self.settings = read_settings(self.config_path)
 
     def close(self) -> None:
+        if self._analytics is not None:
+            self._analytics.close()
+            self._analytics = None
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -105,7 +105,7 @@ def import_tables(
     found = find_table_files(folder)
     process = workspace.settings.process
     context = Context(
-        store=workspace.store,
+        store=workspace.database,
         timezone=workspace_timezone(workspace, options),
         currency=workspace.settings.company.currency,
         order=options.order,

@@ -100,7 +100,7 @@ def import_fivetran(
     workspace: Workspace, folder: Path, options: ImportOptions
 ) -> ImportResult:
     """Import a folder of Fivetran HubSpot tables in one transaction."""
-    store = workspace.store
+    store = workspace.database
     source = base.default_source(IMPORTER, folder, options.source)
     files, unused = find_tables(folder)
     if "deal" not in files:

@@ -68,7 +68,7 @@ def import_ui_deals(
     workspace: Workspace, path: Path, options: ImportOptions
 ) -> ImportResult:
     """Import a HubSpot UI deals export in one transaction."""
-    store = workspace.store
+    store = workspace.database
     source = base.default_source(IMPORTER, path, options.source)
     timezone = check_timezone(base.workspace_timezone(workspace, options))
     options.progress("reading the file", 0, STEPS)

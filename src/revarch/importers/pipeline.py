@@ -84,7 +84,7 @@ def import_pipeline(
     workspace: Workspace, file: Path, mapping: str, options: ImportOptions
 ) -> ImportResult:
     """Import a flat opportunity CSV through a mapping file or preset name."""
-    store = workspace.store
+    store = workspace.database
     mapping_path = locate_mapping(mapping)
     spec = read_mapping(mapping_path)
     options.progress("reading files", 0, STEPS)
@@ -151,7 +151,7 @@ def _context(
     resolved: Resolved,
 ) -> Context:
     context = Context(
-        store=workspace.store,
+        store=workspace.database,
         mapping=spec,
         mapping_path=mapping_path,
         raw=raw,

@@ -88,7 +88,7 @@ def import_salesforce(
     export = find_export_files(folder)
     ctx = ImportContext(
         workspace=workspace,
-        store=workspace.store,
+        store=workspace.database,
         options=options,
         source=default_source(IMPORTER, folder, options.source),
         timezone=workspace_timezone(workspace, options),

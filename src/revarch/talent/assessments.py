@@ -378,7 +378,7 @@ def import_assessments(
     workspace: Workspace, path: Path, options: ImportOptions
 ) -> ImportResult:
     """Import an assessment CSV in long or wide layout; all rows or none."""
-    store = workspace.store
+    store = workspace.database
     catalog = Catalog.from_settings(workspace.settings)
     file = path.name
     options.progress("reading the file", 0, 3)
