@@ -34,6 +34,12 @@ from revarch.storage.schema import (
 log = logging.getLogger(__name__)
 
 ROW_COLUMN = "_row"
+# DuckDB's default memory limit is 80% of the machine's RAM, and an import
+# keeps every staged file in temporary tables: importing the 1M-opportunity
+# demo export (benchmarks/scale.py) grew to 19 GB on a 24 GB machine. Past
+# this limit DuckDB spills to disk beside the database file, or to the
+# store's work folder for an in-memory store.
+MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class Store:
         self.path = path
         self.ibis = ibis.duckdb.from_connection(connection)
         self._workdir = Path(tempfile.mkdtemp(prefix="revarch-"))
+        self._limit_memory()
         self._staged = 0
         self._stage_cache: dict[str, str] = {}
         self._ensure_schema()
@@ -155,6 +162,12 @@ class Store:
     def close(self) -> None:
         self._con.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def _limit_memory(self) -> None:
+        """Cap DuckDB's memory so that large imports spill to disk."""
+        self._run(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        if self.path is None:
+            self._run("SET temp_directory = ?", [str(self._workdir / "spill")])
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
         """Execute one statement and fetch all of its rows."""
@@ -615,16 +628,27 @@ class Store:
             f"FROM _incoming i LEFT JOIN {spec.name} t ON {key_join}"
         )[0]
         counts.inserted, counts.updated, counts.unchanged = (int(v) for v in found)
-        self._run(
-            f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.* FROM _incoming i "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE {same})"
-        )
-        self._run(
-            f"DELETE FROM {spec.name} t WHERE EXISTS "
-            f"(SELECT 1 FROM _changed i WHERE {key_join})"
-        )
-        self._run(f"INSERT INTO {spec.name} SELECT * FROM _changed")
-        if full_export:
+        live_before = self._run(
+            f"SELECT count(*) FROM {spec.name} WHERE import_source = ? "
+            "AND NOT is_deleted",
+            [source],
+        )[0][0]
+        if counts.updated or counts.unchanged:
+            self._run(
+                "CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.* FROM _incoming i "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {spec.name} t WHERE {same})"
+            )
+            self._run(
+                f"DELETE FROM {spec.name} t WHERE EXISTS "
+                f"(SELECT 1 FROM _changed i WHERE {key_join})"
+            )
+            self._run(f"INSERT INTO {spec.name} SELECT * FROM _changed")
+            self._run("DROP TABLE _changed")
+        else:
+            # Every key is new, so no stored row changes or is replaced.
+            self._run(f"INSERT INTO {spec.name} SELECT * FROM _incoming")
+        # Only rows of this source that were stored before can be missing.
+        if full_export and live_before:
             missing = (
                 f"FROM {spec.name} t WHERE t.import_source = ? AND NOT t.is_deleted "
                 f"AND NOT EXISTS (SELECT 1 FROM _incoming i WHERE {key_join})"
@@ -638,7 +662,6 @@ class Store:
                     [source],
                 )
         self._run("DROP TABLE _incoming")
-        self._run("DROP TABLE _changed")
         return counts
 
     def _replace_findings(self, source: str, findings: Sequence[Finding]) -> None:
