@@ -229,6 +229,14 @@ def test_one_on_one_agenda(pipeline: Workspace) -> None:
     assert data["competency"]["status"] == "no_assessments"
     assert [deal["id"] for deal in data["deals"]] == ["p1", "p5"]
     assert len(data["agenda"]) == 3
+    assert data["notes"] == []
+
+
+def test_one_on_one_week_after_data(pipeline: Workspace) -> None:
+    # The data's as-of date is 2025-07-15; 2025-W40 starts on 2025-09-29.
+    data = build_one_on_one(pipeline, "Ann", "2025-W40")
+    assert len(data["notes"]) == 1
+    assert "2025-W40 starts after the data's as-of date 2025-07-15" in data["notes"][0]
 
 
 def test_one_on_one_unknown_seller(pipeline: Workspace) -> None:

@@ -75,6 +75,8 @@ def _print(data: dict[str, Any]) -> None:
                 f"{data['deals_total'] - len(data['deals'])} more in "
                 f"`revarch inspect --seller {data['seller']}`."
             )
+    for note in data["notes"]:
+        console.print(f"Note: {note}", markup=False)
 
 
 def one_on_one(

@@ -238,5 +238,22 @@ def build_one_on_one(
         "deals_total": len(inspection.rows),
         "questions": inspection.questions,
         "agenda": _agenda(metrics, competency, len(inspection.rows)),
+        "notes": _week_notes(chosen, as_of_date, person.hire_date),
         "window": Window("snapshot", None, end, as_of_date).to_dict(),
     }
+
+
+def _week_notes(week: Period, as_of: dt.date, hired: dt.date | None) -> list[str]:
+    """Say when the week lies after the data or before the seller was hired."""
+    notes = []
+    if week.start > as_of:
+        notes.append(
+            f"week {week.id} starts after the data's as-of date "
+            f"{as_of.isoformat()}, so its figures are empty; pick an earlier --week"
+        )
+    if hired is not None and week.end < hired:
+        notes.append(
+            f"week {week.id} ends before the seller was hired on "
+            f"{hired.isoformat()}; pick a later --week"
+        )
+    return notes
