@@ -254,6 +254,24 @@ def test_missing_columns_raise(demo: Path, spark: Any) -> None:
     assert "manager_id" in message
 
 
+def test_uncastable_values_name_mapping(demo: Path, spark: Any) -> None:
+    """Text in a date column fails in Spark; the error names the mapping."""
+    spark.sql(
+        "CREATE OR REPLACE TEMP VIEW bad_fx AS SELECT currency, "
+        "'not a date' AS date, rate, import_source, import_file, source_id, "
+        f"is_deleted FROM {DATABASE}.fx_rates"
+    )
+    with on_spark(demo) as workspace:
+        workspace.settings.analytics = Analytics(
+            backend="pyspark", tables={"fx_rates": "bad_fx"}
+        )
+        with pytest.raises(RevarchError) as error:
+            workspace.store.rows(workspace.store.table("fx_rates"))
+    message = str(error.value)
+    assert "backend failed" in message
+    assert "fx_rates -> bad_fx" in message
+
+
 def test_answers_reach_copy(demo: Path, spark: Any) -> None:
     """A row written through the Spark store lands in the file and its copy."""
     row = {

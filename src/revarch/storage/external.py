@@ -253,11 +253,35 @@ class ExternalStore:
             return self.database.sql(expr)
         return str(self.ibis.compile(expr))
 
+    @contextmanager
+    def _backend_errors(self) -> Iterator[None]:
+        """Turn the backend's own errors into one that names the mapped tables.
+
+        A mapped column whose values do not fit the workspace type (text in
+        a date column, an array for a number) fails only when Spark runs the
+        query, with an error that names neither the setting nor the table.
+        """
+        try:
+            yield
+        except RevarchError:
+            raise
+        except Exception as exc:
+            mapped = ", ".join(
+                f"{name} -> {target}" for name, target in self.settings.tables.items()
+            )
+            raise RevarchError(
+                f"the {self.settings.backend} backend failed: {_first_line(exc)}; "
+                "check that the columns of the mapped tables "
+                f"(analytics.tables: {mapped or 'none'}) hold values of the "
+                "workspace tables' types (docs/data-model.md)"
+            ) from exc
+
     def fetch(self, expr: ir.Expr) -> Any:
         """Execute an expression and return its pandas result."""
         if not self._runs_here(expr):
             return self.database.fetch(expr)
-        return self.ibis.execute(expr)
+        with self._backend_errors():
+            return self.ibis.execute(expr)
 
     def rows(self, expr: ir.Table, limit: int | None = None) -> list[dict[str, Any]]:
         """Execute a table expression and return its rows as dicts."""
@@ -265,7 +289,8 @@ class ExternalStore:
             return self.database.rows(expr, limit)
         if limit is not None:
             expr = expr.limit(limit)
-        return self.ibis.to_pyarrow(expr).to_pylist()
+        with self._backend_errors():
+            return list(self.ibis.to_pyarrow(expr).to_pylist())
 
     def materialize(self, name: str, expr: ir.Table, *, temp: bool = False) -> None:
         """Compute ``expr`` on the backend as table ``name``, replacing it.
@@ -280,7 +305,8 @@ class ExternalStore:
         if old is not None:
             self._connect().drop_view(old)
         view = self._new_view(name)
-        self._connect().register_query(view, expr)
+        with self._backend_errors():
+            self._connect().register_query(view, expr)
         self._built[name] = view
         log.info("built %s on the analytics backend", name)
 
@@ -291,7 +317,8 @@ class ExternalStore:
             self._database_staged.add(staged.get_name())
             return staged
         view = self._new_view("stage")
-        self._connect().register_query(view, expr)
+        with self._backend_errors():
+            self._connect().register_query(view, expr)
         self._staged.add(view)
         return self.ibis.table(view)
 
