@@ -115,21 +115,20 @@ def _open_on(workspace: Workspace, as_of: dt.date, seller: str | None) -> ir.Tab
     return rows
 
 
-def _unpriced(workspace: Workspace, as_of: dt.date, seller: str | None) -> int:
-    """Count the opportunities open on ``as_of`` that have no amount."""
-    rows = _open_on(workspace, as_of, seller)
-    return int(workspace.store.fetch(rows.filter(rows.amount_base.isnull()).count()))
+def _unpriced(workspace: Workspace, open_rows: ir.Table) -> int:
+    """Count the open opportunities that have no amount."""
+    unpriced = open_rows.filter(open_rows.amount_base.isnull())
+    return int(workspace.store.fetch(unpriced.count()))
 
 
 def _candidates(
-    workspace: Workspace, as_of: dt.date, min_amount: float, seller: str | None
+    workspace: Workspace, open_rows: ir.Table, min_amount: float
 ) -> list[dict[str, Any]]:
-    """Return the opportunities open on ``as_of`` at or above ``min_amount``."""
+    """Return the open opportunities at or above ``min_amount``."""
     from revarch.metrics.opportunities import read_summary
     from revarch.process.common import display_name
 
-    rows = _open_on(workspace, as_of, seller)
-    rows = rows.filter(rows.amount_base >= min_amount)
+    rows = open_rows.filter(open_rows.amount_base >= min_amount)
     summary = read_summary(workspace)
     summary = summary.select(
         _id="opportunity_id",
@@ -291,7 +290,8 @@ def compute_inspection(
     if not math.isfinite(line) or line < 0:
         raise InputError(f"invalid --min-amount {line:g}: use a number of 0 or more")
     questions = [q.model_dump() for q in settings.inspection.questions]
-    candidates = _candidates(workspace, day, line, seller)
+    open_rows = _open_on(workspace, day, seller)
+    candidates = _candidates(workspace, open_rows, line)
     positions, expected, labels = _positions(workspace, day)
     current = {r["opportunity_id"]: r for r in candidates}
     until = _end_instant(day, settings.company.timezone)
@@ -321,7 +321,7 @@ def compute_inspection(
         settings.thresholds.no_activity_days,
         window,
         _notes(rows, line, settings.company.currency)
-        + _unpriced_note(_unpriced(workspace, day, seller)),
+        + _unpriced_note(_unpriced(workspace, open_rows)),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,7 +19,7 @@ from revarch import __version__
 from revarch.errors import InputError, RevarchError
 from revarch.web.auth import current_user, load_session, save_session
 from revarch.web.config import WebConfig
-from revarch.web.render import render
+from revarch.web.render import name_fields, render
 from revarch.web.routes import ROUTERS
 from revarch.web.state import WebState
 
@@ -109,18 +108,6 @@ def error_response(request: Request, status: int, message: str) -> Response:
     )
 
 
-def web_wording(message: str, request: Request) -> str:
-    """Name the query parameters of the request where a message names flags.
-
-    The analyses word their errors for the command line (``invalid --week``);
-    a browser user set ``week`` in the URL or a form.
-    """
-    for name in request.query_params:
-        flag = "--" + name.replace("_", "-")
-        message = re.sub(re.escape(flag) + r"\b", name, message)
-    return message
-
-
 def _quote(text: str) -> str:
     from urllib.parse import quote
 
@@ -132,7 +119,9 @@ def _add_handlers(app: FastAPI) -> None:
     async def revarch_error(request: Request, exc: RevarchError) -> Response:
         status = 400 if isinstance(exc, InputError) else 500
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, status, web_wording(str(exc), request))
+        return error_response(
+            request, status, name_fields(str(exc), request.query_params)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -11,7 +11,8 @@ import datetime as dt
 import decimal
 import functools
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,15 @@ def twin(
         return builder
 
     return register
+
+
+def name_fields(message: str, names: Iterable[str]) -> str:
+    """Return ``message`` with each ``--flag`` of ``names`` written as the field name.
+
+    The analyses word their errors for the command line (``invalid --week``),
+    while a browser user set ``week`` in the URL or a form.
+    """
+    for name in names:
+        flag = "--" + name.replace("_", "-")
+        message = re.sub(re.escape(flag) + r"\b", name, message)
+    return message

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from revarch.errors import InputError
 from revarch.leadership.inspection import ANSWERS
 from revarch.web.auth import check_csrf, require_role, state_of
-from revarch.web.render import render, twin
+from revarch.web.render import name_fields, render, twin
 from revarch.web.routes.common import attempt, form_text, visible_sellers
 from revarch.web.users import User
 from revarch.workspace import Workspace
@@ -95,13 +95,6 @@ def forecast_field(message: str) -> str:
     return "form"
 
 
-def form_message(message: str) -> str:
-    """Return a command-line error message worded for the form's fields."""
-    for name in FORECAST_FIELDS:
-        message = message.replace(f"--{name}", name)
-    return message
-
-
 @router.post("/forecasts", include_in_schema=False)
 async def submit(request: Request) -> Response:
     """Record a forecast snapshot; a manager submits only their own."""
@@ -135,7 +128,7 @@ def _submit(request: Request, user: User, form: Any) -> Response:
                     currency=values["currency"] or None,
                 )
         except InputError as exc:
-            errors = {forecast_field(str(exc)): form_message(str(exc))}
+            errors = {forecast_field(str(exc)): name_fields(str(exc), FORECAST_FIELDS)}
     if errors:
         data = _own_forecasts(state.cached(("forecasts",), _forecasts), user)
         context = {
@@ -150,7 +143,7 @@ def _submit(request: Request, user: User, form: Any) -> Response:
     recorded = f"{row['manager_name']} {row['period']}"
     target = f"/forecasts?recorded={quote(recorded)}"
     for warning in row.get("warnings", []):
-        target += f"&warning={quote(form_message(warning))}"
+        target += f"&warning={quote(name_fields(warning, FORECAST_FIELDS))}"
     return RedirectResponse(target, status_code=303)
 
 
