@@ -533,8 +533,8 @@ def test_comp_cli_unknown_seller_error(team: Workspace, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--seller", "Nobody"])
     assert result.exit_code != 0
     assert "invalid --seller 'Nobody'" in str(result.exception)
-    one = CliRunner().invoke(app, [*args, "--seller", "Ann", "--json"])
-    assert [s["seller"] for s in json.loads(one.output)["statements"]] == ["s1"]
+    ann = CliRunner().invoke(app, [*args, "--seller", "Ann", "--json"])
+    assert [s["seller"] for s in json.loads(ann.output)["statements"]] == ["s1"]
     bad = CliRunner().invoke(app, [*args, "--csv", str(tmp_path / "no" / "x.csv")])
     assert bad.exit_code != 0
     assert "cannot write --csv" in str(bad.exception)

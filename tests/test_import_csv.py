@@ -286,6 +286,7 @@ def test_seller_list_fills_other_source(tmp_path: Path, workspace: Workspace) ->
         {"sellers.csv": "id,name,email,team\ns1,Ann,ann@x.com,East\ns2,Bob,,\n"},
     )
     run_import(workspace, crm, source="crm")
+
     people = write(
         tmp_path / "hr",
         {
@@ -297,16 +298,18 @@ def test_seller_list_fills_other_source(tmp_path: Path, workspace: Workspace) ->
     result = run_import(workspace, people, source="hr", partial=True)
     (counts,) = result.tables
     assert (counts.inserted, counts.updated, counts.unchanged) == (0, 2, 0)
+
     rows = {row["id"]: row for row in table_rows(workspace, "sellers")}
     assert set(rows) == {"s1", "s2"}
     # Ann was matched by email: her name and team stay the CRM's.
     assert (rows["s1"]["name"], rows["s1"]["team"]) == ("Ann", "East")
     assert rows["s1"]["hire_date"] == dt.date(2025, 3, 1)
-    # Bob had no team, so the seller list's fills it.
+    # Bob had no team, so the seller list's team fills it.
     assert (rows["s2"]["team"], rows["s2"]["hire_date"]) == (
         "North",
         dt.date(2024, 11, 15),
     )
+
     before = workspace.store.snapshot()
     again = run_import(workspace, people, source="hr", partial=True)
     assert (again.tables[0].updated, again.tables[0].unchanged) == (0, 2)

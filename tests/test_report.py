@@ -306,7 +306,7 @@ def test_report_on_real_data(folder: str, importer: str, tmp_path: Path) -> None
     html = cli(ws, "report", "--out", str(tmp_path / "r.html"))
     assert html.returncode == 0, html.stderr
     if folder == "salesforce-dtc-demo":
-        # The DTC activities run into 2016, past the last deal: the page says so.
+        # The DTC activities run into 2016, past the last deal, so the page notes it.
         with (data / "DTC_Opportunity.csv").open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         last = max(

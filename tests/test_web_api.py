@@ -16,7 +16,7 @@ from tests.web_support import copy_workspace, demo_template  # noqa: F401
 
 EXAMPLES = 12
 # A value of the right type can still name nothing (week 2025-W99, an unknown
-# pipeline, stage or seller): the API answers 400 or 404 with the reason, as
+# pipeline, stage or seller): the API returns 400 or 404 with the reason, as
 # its document lists. So a schema-valid request may get 2xx, 400 or 404, and
 # anything else (a 422 the schema did not announce, a 5xx) fails.
 # The first dashboard request builds the week's report, which takes seconds

@@ -447,7 +447,7 @@ class Analytics(StrictModel):
 
     With ``backend: pyspark`` the tables named in ``tables`` are read from
     Spark; every other table is copied from the workspace file. Imports and
-    answers are still written to the workspace file.
+    entered answers are still written to the workspace file.
     """
 
     backend: Literal["duckdb", "pyspark"] = "duckdb"

@@ -95,7 +95,7 @@ class Workspace:
 
     @property
     def database(self) -> Store:
-        """Return the workspace's DuckDB file: imports and answers write here."""
+        """Return the workspace's DuckDB file, where imports and entered answers go."""
         if self._store is None:
             from revarch.storage import Store
 

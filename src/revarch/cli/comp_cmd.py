@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from revarch.cli.common import console, print_json, workspace
+from revarch.errors import InputError
 
 
 def _rate(value: Any) -> str:
@@ -67,11 +68,9 @@ def _print_statements(result: Any) -> None:
 
 def _find_statement(result: Any, seller: str) -> dict[str, Any]:
     """Return the statement of a seller given by id or name."""
-    from revarch.errors import InputError
-
-    wanted = seller.strip().lower()
+    requested = seller.strip().lower()
     for item in result.statements:
-        if wanted in (item["seller"].lower(), item["seller_name"].lower()):
+        if requested in (item["seller"].lower(), item["seller_name"].lower()):
             return dict(item)
     names = ", ".join(item["seller_name"] for item in result.statements[:8])
     raise InputError(

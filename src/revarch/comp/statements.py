@@ -120,16 +120,14 @@ def employed_share(plan: CompPlan, person: Person, period: Period) -> Proration:
     """Return the share of ``period`` a seller hired during it was employed."""
     hired = person.hire_date
     days = (period.end - period.start).days + 1
+    full = Proration(days, days, None)
     if not plan.prorate_new_hires or hired is None or hired <= period.start:
-        return Proration(days, days, None)
+        return full
     employed = (period.end - hired).days + 1
     if employed <= 0:
-        # Only a seller who booked in the period gets here (see _plan_sellers).
-        return Proration(
-            days,
-            days,
-            None,
-        )
+        # A hire date after the period, for a seller who booked in it, is
+        # more likely a wrong date than a reason to pay nothing.
+        return full
     return Proration(
         employed,
         days,

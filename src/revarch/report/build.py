@@ -322,9 +322,9 @@ def _seller_info(workspace: Workspace, seller: str | None) -> dict[str, Any] | N
     if seller is None:
         return None
     rows = compute_metrics(workspace, by="seller").rows
-    wanted = seller.strip().casefold()
+    requested = seller.strip().casefold()
     for key in ("seller", "seller_name"):
-        found = [r for r in rows if str(r[key] or "").casefold() == wanted]
+        found = [r for r in rows if str(r[key] or "").casefold() == requested]
         if len(found) == 1:
             row = found[0]
             return {"id": row["seller"], "name": row["seller_name"] or row["seller"]}
@@ -436,7 +436,7 @@ def _rounded(value: Any) -> Any:
 
 
 def _stale_note(workspace: Workspace, dates: ReportDates) -> list[str]:
-    """Say when the window holds no opportunity because the deals end earlier.
+    """Return a note when no deal was created or closed in the window.
 
     The as-of date follows the latest event of any kind, so an export whose
     activities run past its opportunities puts the week after the last deal.
