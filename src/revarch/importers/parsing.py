@@ -40,14 +40,17 @@ Order = Literal["day", "month"]
 
 def text(value: ir.StringValue) -> ir.StringValue:
     """Strip a value and turn the empty string into NULL."""
-    stripped = value.strip()
-    return (stripped.length() == 0).ifelse(ibis.null(dt.string), stripped)
+    # NULLIF strips once; a CASE would strip in its test and again in its
+    # branch, which the engine does not share.
+    return value.strip().nullif("")
 
 
 def ref(value: ir.StringValue) -> ir.StringValue:
     """Clean an id reference: empty and Salesforce null-id sentinels become NULL."""
     cleaned = text(value)
-    return cleaned.isin(NULL_IDS).ifelse(ibis.null(dt.string), cleaned)
+    for sentinel in NULL_IDS:
+        cleaned = cleaned.nullif(sentinel)
+    return cleaned
 
 
 def boolean(value: ir.StringValue) -> ir.BooleanValue:
@@ -153,12 +156,16 @@ def detect_date_formats(
     aggregates = {}
     for column in present:
         value = text(table[column])
-        is_slash = value.re_search(SLASH)
+        # A value with no slash or dot is never a slash date, so the slash
+        # patterns run only on the values that could be one.
+        maybe_slash = value.contains("/") | value.contains(".")
+        is_slash = maybe_slash & value.re_search(SLASH)
+        slash_value = is_slash.ifelse(value, ibis.null(dt.string))
         aggregates[f"{column}__n"] = value.notnull().sum()
         aggregates[f"{column}__iso"] = value.re_search(ISO).sum()
         aggregates[f"{column}__slash"] = is_slash.sum()
-        aggregates[f"{column}__first"] = _slash_part(value, 1).max()
-        aggregates[f"{column}__second"] = _slash_part(value, 2).max()
+        aggregates[f"{column}__first"] = _slash_part(slash_value, 1).max()
+        aggregates[f"{column}__second"] = _slash_part(slash_value, 2).max()
     stats = store.rows(table.aggregate(**aggregates))[0]
     formats: dict[str, DateFormat] = {}
     undecided: list[str] = []

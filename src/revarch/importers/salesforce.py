@@ -25,7 +25,6 @@ from revarch.importers.base import (
     workspace_timezone,
 )
 from revarch.importers.salesforce_activities import (
-    activity_rows,
     parse_activities,
     resolve_activities,
 )
@@ -148,6 +147,7 @@ def _build_loads(
     steps.start("opportunities")
     opportunity_file = files["opportunity"].name
     opportunities = parse_opportunities(ctx, files["opportunity"])
+    ctx.release_file(files["opportunity"])
     lookup = opportunity_lookup(ctx, opportunities)
     history = None
     if "history" in files:
@@ -220,10 +220,16 @@ def _activities(
     if not activity_files:
         return None
     steps.start("activities")
-    parsed = [parse_activities(ctx, file) for file in activity_files]
+    mark = ctx.mark()
+    parsed = []
+    for file in activity_files:
+        parsed.append(parse_activities(ctx, file))
+        ctx.release_file(file)
     activities = resolve_activities(ctx, parsed, lookup, people)
+    ctx.release_since(mark, keep=activities)
     names = ", ".join(f.name for f in activity_files)
-    return TableLoad("activities", activity_rows(activities), names)
+    # The staged rows also carry the raw references, which the store ignores.
+    return TableLoad("activities", activities, names)
 
 
 def _rate_loads(

@@ -18,7 +18,11 @@ from revarch.importers.salesforce_context import (
     SourceFile,
     digest,
 )
-from revarch.importers.salesforce_sellers import People, resolve_sellers
+from revarch.importers.salesforce_sellers import (
+    People,
+    join_sellers,
+    report_unresolved_sellers,
+)
 from revarch.storage.store import ROW_COLUMN
 
 WHAT = (
@@ -36,6 +40,22 @@ ACTIVITY_DATE = ("ActivityDate", "Activity Date", "Due Date", "Date")
 EVENT_START = ("ActivityDateTime", "StartDateTime", "Start Date Time")
 MEETING_TYPE = r"\b(meeting|meet|visit|appointment|presentation)\b"
 SOCIAL_TYPE = r"linkedin|social"
+# The activities table's columns, plus the file row.
+ACTIVITY_COLUMNS = (
+    "id",
+    "seller_id",
+    "opportunity_id",
+    "type",
+    "subtype",
+    "subject",
+    "occurred_at",
+    "outcome",
+    "duration_minutes",
+    "is_deleted",
+    "import_file",
+    "source_id",
+    ROW_COLUMN,
+)
 
 
 def _task_type(file: SourceFile) -> ir.StringValue:
@@ -106,6 +126,11 @@ def parse_activities(ctx: ImportContext, file: SourceFile) -> ir.Table:
     table = file.table
     start, day, created = _date_headers(file)
     parser = FileParser(ctx, file, (start, day, created))
+    source_id = file.ref("Id")
+    # Data exports give every row an Id: only a row without one pays for the
+    # digest of its values.
+    values = digest(*(table[h] for h in file.raw.headers))
+    content = source_id.isnull().ifelse(values, ibis.null(dt.string))
     parsed = parser.stage(
         owner_ref=file.ref(*OWNER),
         what_ref=file.ref(*WHAT),
@@ -117,29 +142,30 @@ def parse_activities(ctx: ImportContext, file: SourceFile) -> ir.Table:
         created_at=parser.timestamp(created),
         is_deleted=parser.boolean(file.columns.find("IsDeleted")).fill_null(False),
         import_file=ibis.literal(file.name),
-        source_id=file.ref("Id"),
-        content=digest(*(table[h] for h in file.raw.headers)),
+        source_id=source_id,
+        content=content,
         **_kind_columns(file, parser),
     )
-    with_ids = _with_ids(file.kind, parsed)
-    return ctx.stage(
-        with_ids.select(
-            "id",
-            "owner_ref",
-            "what_ref",
-            "type",
-            "subtype",
-            "subject",
-            with_ids.start_at.coalesce(with_ids.day_at, with_ids.created_at).name(
-                "occurred_at"
-            ),
-            "outcome",
-            with_ids.duration_minutes.cast(dt.float64).name("duration_minutes"),
-            "is_deleted",
-            "import_file",
-            "source_id",
-            ROW_COLUMN,
-        )
+    if ctx.count(parsed.filter(parsed.source_id.isnull())):
+        with_ids = ctx.stage(_with_ids(file.kind, parsed))
+    else:
+        with_ids = parsed.mutate(id=parsed.source_id)
+    return with_ids.select(
+        "id",
+        "owner_ref",
+        "what_ref",
+        "type",
+        "subtype",
+        "subject",
+        with_ids.start_at.coalesce(with_ids.day_at, with_ids.created_at).name(
+            "occurred_at"
+        ),
+        "outcome",
+        with_ids.duration_minutes.cast(dt.float64).name("duration_minutes"),
+        "is_deleted",
+        "import_file",
+        "source_id",
+        ROW_COLUMN,
     )
 
 
@@ -149,13 +175,17 @@ def resolve_activities(
     opportunity_lookup: ir.Table,
     people: People,
 ) -> ir.Table:
-    """Union the activity files and resolve their opportunity and owner."""
+    """Union the activity files and resolve their opportunity and owner.
+
+    Both lookups join in one staged table, so the activities are copied once.
+    """
     activities = ibis.union(*parsed, distinct=False) if len(parsed) > 1 else parsed[0]
     lookup = opportunity_lookup
     joined = activities.left_join(lookup, activities.what_ref == lookup.key).drop("key")
-    joined = ctx.stage(joined)
-    unresolved = joined.filter(
-        joined.what_ref.notnull() & joined.opportunity_id.isnull()
+    resolved = join_sellers(people, joined, "owner_ref")
+    resolved = ctx.stage(resolved.select(*ACTIVITY_COLUMNS, "what_ref", "owner_ref"))
+    unresolved = resolved.filter(
+        resolved.what_ref.notnull() & resolved.opportunity_id.isnull()
     )
     total, rows = ctx.sample(unresolved)
     ctx.add_finding(
@@ -166,23 +196,7 @@ def resolve_activities(
         "another object): opportunity left empty",
         [f"{r['import_file']} row {r['_row']}: {r['what_ref']!r}" for r in rows],
     )
-    return resolve_sellers(ctx, people, joined, "owner_ref", record_kind="activity")
-
-
-def activity_rows(activities: ir.Table) -> ir.Table:
-    """Select the activities table's columns (plus the file row)."""
-    return activities.select(
-        "id",
-        "seller_id",
-        "opportunity_id",
-        "type",
-        "subtype",
-        "subject",
-        "occurred_at",
-        "outcome",
-        "duration_minutes",
-        "is_deleted",
-        "import_file",
-        "source_id",
-        ROW_COLUMN,
+    report_unresolved_sellers(
+        ctx, people, resolved, "owner_ref", record_kind="activity"
     )
+    return resolved

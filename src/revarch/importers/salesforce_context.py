@@ -75,7 +75,7 @@ class ImportContext:
 
     def stage(self, expr: ir.Table) -> ir.Table:
         """Materialize an intermediate result as a temporary table."""
-        table = self.store.stage(expr)
+        table = self.store.stage(expr, scratch=True)
         self._staged.append(table.get_name())
         return table
 
@@ -97,6 +97,26 @@ class ImportContext:
         if count:
             log.info("%s: %s (%d)", self.source, message, count)
             self.findings.append(Finding(kind, count, message, list(examples)))
+
+    def mark(self) -> int:
+        """Return a mark for ``release_since``: how many tables are staged."""
+        return len(self._staged)
+
+    def release_since(self, mark: int, keep: ir.Table) -> None:
+        """Drop the tables staged after ``mark`` except ``keep``.
+
+        A large import then holds only the tables later steps read, and
+        spills less to disk.
+        """
+        kept = keep.get_name()
+        for name in self._staged[mark:]:
+            if name != kept:
+                self.store.drop(name)
+        self._staged[mark:] = [kept] if kept in self._staged[mark:] else []
+
+    def release_file(self, file: SourceFile) -> None:
+        """Drop a staged file that no later step reads."""
+        self.store.drop(file.table.get_name())
 
     def drop_staged(self, files: Sequence[SourceFile] = ()) -> None:
         """Drop the temporary tables of this import."""
@@ -208,8 +228,9 @@ class FileParser:
         """Stage the columns (plus the file row), run every check, return the table."""
         table = self._file.table
         select: dict[str, ir.Value] = dict(columns)
-        # Per check: the column flagging invalid rows, or the pair (raw text
-        # column, parsed column) whose text is set but whose parse is NULL.
+        # Per check: the column flagging invalid rows, or the pair (flag of a
+        # non-empty raw value, parsed column) whose value is set but whose
+        # parse is NULL. The parse runs once, for its column.
         pairs: list[tuple[str, str | None]] = []
         for number, check in enumerate(self._checks):
             if check.parsed is None:
@@ -219,9 +240,9 @@ class FileParser:
                 continue
             name = _column_of(columns, check.parsed) or f"_value_{number}"
             select.setdefault(name, check.parsed)
-            raw = f"_text_{number}"
-            select[raw] = parsing.text(table[check.header])
-            pairs.append((raw, name))
+            present = f"_present_{number}"
+            select[present] = parsing.text(table[check.header]).notnull()
+            pairs.append((present, name))
         staged = self._ctx.stage(table.select(ROW_COLUMN, **select))
         self._validate(staged, pairs)
         return staged.select(ROW_COLUMN, *columns)
@@ -234,7 +255,7 @@ class FileParser:
             invalid = (
                 staged[first]
                 if parsed is None
-                else staged[first].notnull() & staged[parsed].isnull()
+                else staged[first] & staged[parsed].isnull()
             )
             counts[f"invalid_{number}"] = invalid.fill_null(False).cast(dt.int64).sum()
         found = self._ctx.store.rows(staged.aggregate(**counts))[0]

@@ -59,6 +59,7 @@ def parse_history(ctx: ImportContext, file: SourceFile, lookup: ir.Table) -> ir.
     close_header = columns.find("CloseDate", "Close Date")
     parser = FileParser(ctx, file, [date_header, close_header])
     table = file.table
+    mark = ctx.mark()
     parsed = parser.stage(
         reference=parsing.ref(table[ref_header]),
         stage_label=parsing.text(table[stage_header]),
@@ -78,15 +79,25 @@ def parse_history(ctx: ImportContext, file: SourceFile, lookup: ir.Table) -> ir.
         & joined.stage_label.notnull()
         & joined.entered_at.notnull()
     )
-    return ctx.stage(_with_source_ids(accepted, file.name))
+    # Data exports give every row an Id, so they skip numbering the rows.
+    without_id = ctx.count(accepted.filter(accepted.history_id.isnull()))
+    rows = ctx.stage(_with_source_ids(accepted, file.name, digests=bool(without_id)))
+    ctx.release_since(mark, keep=rows)
+    ctx.release_file(file)
+    return rows
 
 
-def _with_source_ids(accepted: ir.Table, file_name: str) -> ir.Table:
+def _with_source_ids(
+    accepted: ir.Table, file_name: str, *, digests: bool = True
+) -> ir.Table:
     """Key each row by its history Id, else by a digest of what it records.
 
     The digest covers the opportunity, time and label plus an ordinal among
     identical rows, so importing the same file twice yields the same keys.
+    Without ``digests`` every row must have an Id.
     """
+    if not digests:
+        return _history_rows(accepted, file_name, accepted.history_id)
     ordinal = ibis.row_number().over(
         group_by=[accepted.opportunity_id, accepted.entered_at, accepted.stage_label],
         order_by=accepted._row,
@@ -96,6 +107,13 @@ def _with_source_ids(accepted: ir.Table, file_name: str) -> ir.Table:
             accepted.opportunity_id, accepted.entered_at, accepted.stage_label, ordinal
         )
     )
+    return _history_rows(accepted, file_name, accepted.history_id.coalesce(derived))
+
+
+def _history_rows(
+    accepted: ir.Table, file_name: str, source_id: ir.StringValue
+) -> ir.Table:
+    """Select the stage_events columns (plus the file row)."""
     return accepted.select(
         "opportunity_id",
         "stage_label",
@@ -107,7 +125,7 @@ def _with_source_ids(accepted: ir.Table, file_name: str) -> ir.Table:
         "is_deleted",
         "_row",
         import_file=ibis.literal(file_name),
-        source_id=accepted.history_id.coalesce(derived),
+        source_id=source_id,
     )
 
 

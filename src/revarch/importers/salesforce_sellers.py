@@ -137,13 +137,34 @@ def resolve_sellers(
     With a User file, unresolved references become NULL and are reported;
     without one, the reference itself is the seller id.
     """
+    staged = ctx.stage(join_sellers(people, table, reference))
+    report_unresolved_sellers(ctx, people, staged, reference, record_kind=record_kind)
+    return staged
+
+
+def join_sellers(people: People, table: ir.Table, reference: str) -> ir.Table:
+    """Return ``table`` with the seller_id its ``reference`` column resolves to."""
     lookup = people.lookup
     joined = table.left_join(lookup, table[reference] == lookup.key).drop("key")
     if people.users is None:
         joined = joined.mutate(seller_id=joined.seller_id.coalesce(joined[reference]))
-        return ctx.stage(joined)
-    staged = ctx.stage(joined)
-    unresolved = staged.filter(staged[reference].notnull() & staged.seller_id.isnull())
+    return joined
+
+
+def report_unresolved_sellers(
+    ctx: ImportContext,
+    people: People,
+    resolved: ir.Table,
+    reference: str,
+    *,
+    record_kind: str,
+) -> None:
+    """Record a finding for the references a User file does not resolve."""
+    if people.users is None:
+        return
+    unresolved = resolved.filter(
+        resolved[reference].notnull() & resolved.seller_id.isnull()
+    )
     total, rows = ctx.sample(unresolved)
     ctx.add_finding(
         f"{record_kind}_owner_unresolved",
@@ -152,7 +173,6 @@ def resolve_sellers(
         f"{people.file_name}: seller left empty",
         [f"{r['import_file']} row {r['_row']}: {r[reference]!r}" for r in rows],
     )
-    return staged
 
 
 def build_sellers(

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from revarch.errors import InputError, RevarchError
@@ -34,12 +35,21 @@ from revarch.storage.schema import (
 log = logging.getLogger(__name__)
 
 ROW_COLUMN = "_row"
+# Tables staged by ``Store.stage`` are named with this prefix.
+STAGE_PREFIX = "_stage_"
+# Imports stage their files and intermediate tables in a scratch database
+# file in the store's work folder. Tables there are written compressed and
+# paged out to their file, where DuckDB keeps temporary tables in memory
+# and spills them uncompressed: at 1M opportunities that halved the time
+# and memory of parsing the activities.
+SCRATCH = "revarch_scratch"
+SCRATCH_PREFIX = f"{SCRATCH}.main."
 # DuckDB's default memory limit is 80% of the machine's RAM, and an import
 # keeps every staged file in temporary tables: importing the 1M-opportunity
 # demo export (benchmarks/scale.py) grew to 19 GB on a 24 GB machine. Past
 # this limit DuckDB spills to disk beside the database file, or to the
 # store's work folder for an in-memory store.
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "1.25GB"
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _sql_name(name: str) -> str:
+    """Quote a table name, qualified when it lives in the scratch database."""
+    if name.startswith(SCRATCH_PREFIX):
+        return f"{SCRATCH}.main.{_quote(name[len(SCRATCH_PREFIX) :])}"
+    return _quote(name)
+
+
 def _duckdb_message(exc: Exception) -> str:
     text = str(exc).strip()
     return re.sub(r"\s+", " ", text.split("\n\n")[0])[:400]
@@ -142,6 +159,9 @@ class Store:
         self._limit_memory()
         self._staged = 0
         self._stage_cache: dict[str, str] = {}
+        self._scratch = False
+        # The view of each staged CSV file, and the table it reads.
+        self._views: dict[str, str] = {}
         self._ensure_schema()
 
     @classmethod
@@ -160,6 +180,8 @@ class Store:
         return cls(duckdb.connect(":memory:"), None)
 
     def close(self) -> None:
+        if self._scratch:
+            self._run(f"DETACH {SCRATCH}")
         self._con.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
@@ -215,7 +237,7 @@ class Store:
         return bool(found[0][0])
 
     def count(self, name: str) -> int:
-        return int(self._run(f"SELECT count(*) FROM {_quote(name)}")[0][0])
+        return int(self._run(f"SELECT count(*) FROM {_sql_name(name)}")[0][0])
 
     def insert_rows(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert rows (dicts with the same keys) into a table in one transaction.
@@ -252,7 +274,22 @@ class Store:
         self.ibis.create_table(name, expr, temp=temp)
 
     def drop(self, name: str) -> None:
-        self._run(f"DROP TABLE IF EXISTS {_quote(name)}")
+        """Drop a table, or a staged file's view and the table under it."""
+        base = self._views.pop(name, None)
+        if base is not None:
+            self._run(f"DROP VIEW IF EXISTS {_sql_name(name)}")
+            name = base
+        self._run(f"DROP TABLE IF EXISTS {_sql_name(name)}")
+
+    def _attach_scratch(self) -> None:
+        """Attach the scratch database on first use."""
+        if not self._scratch:
+            path = self._workdir / "scratch.duckdb"
+            self._run(f"ATTACH {_quote(str(path))} AS {SCRATCH}")
+            self._scratch = True
+
+    def _scratch_table(self, name: str) -> ir.Table:
+        return self.ibis.table(name, database=(SCRATCH, "main"))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -270,17 +307,22 @@ class Store:
     def read_csv(self, path: Path) -> RawFile:
         """Stage a CSV export as a temporary table of strings, one per header.
 
+        The returned table is a view that adds the file row (``_row``) and
+        strips the headers, so the file is copied once.
+
         Raises ``InputError`` naming the file for an empty, truncated or
         malformed file and for duplicate headers.
         """
         prepared = prepare_csv(path, self._workdir)
+        self._attach_scratch()
         self._staged += 1
-        name = f"_raw_{self._staged}"
+        short = f"_raw_{self._staged}"
+        name = SCRATCH_PREFIX + short
         try:
             self._run(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_csv(?,"
-                " all_varchar = true, header = true, strict_mode = true,"
-                " null_padding = false, sample_size = -1)",
+                f"CREATE OR REPLACE TABLE {_sql_name(name)} AS SELECT * FROM "
+                "read_csv(?, all_varchar = true, header = true, strict_mode = true,"
+                " null_padding = false)",
                 [str(prepared.readable)],
             )
         except duckdb.Error as exc:
@@ -290,11 +332,11 @@ class Store:
                 "that the export is complete (not truncated) and comma or "
                 "semicolon separated, and export it again if needed"
             ) from exc
-        columns = [row[0] for row in self._run(f"DESCRIBE {name}")]
+        columns = [row[0] for row in self._run(f"DESCRIBE {_sql_name(name)}")]
         if len(columns) == 1 and re.search(r"[,;]", columns[0]):
             # DuckDB's sniffer falls back to a single column, instead of
             # failing, when a row is cut short or a quote is left open.
-            self._run(f"DROP TABLE {name}")
+            self.drop(name)
             raise InputError(
                 f"{path}: the rows could not be split into columns, so the file "
                 f"is probably truncated (its last line, line "
@@ -314,26 +356,37 @@ class Store:
             f"{_quote(orig)} AS {_quote(new)}"
             for orig, new in zip(columns, headers, strict=True)
         )
+        # A view, not a copy: rowid numbers the rows in file order, because
+        # the table was just written in that order and never changed.
         self._run(
-            f"CREATE OR REPLACE TEMP TABLE {name}_rows AS "
-            f"SELECT CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN}, {select} FROM {name}"
+            f"CREATE OR REPLACE VIEW {_sql_name(name + '_rows')} AS SELECT "
+            f"CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN}, {select} FROM {_quote(short)}"
         )
-        self._run(f"DROP TABLE {name}")
-        rows = self.count(f"{name}_rows")
+        self._views[f"{name}_rows"] = name
+        rows = self.count(name)
         return RawFile(
             path=path,
-            table=self.ibis.table(f"{name}_rows"),
+            table=self._scratch_table(f"{short}_rows"),
             headers=headers,
             rows=rows,
             encoding=prepared.encoding,
         )
 
-    def stage(self, expr: ir.Table) -> ir.Table:
-        """Materialize an expression into a temporary table and return it."""
+    def stage(self, expr: ir.Table, *, scratch: bool = False) -> ir.Table:
+        """Materialize an expression into a temporary table and return it.
+
+        With ``scratch`` the table goes to the scratch database, which suits
+        an import's large intermediate tables. It cannot be written inside a
+        transaction on the workspace.
+        """
         self._staged += 1
-        name = f"_stage_{self._staged}"
-        self.materialize(name, expr, temp=True)
-        return self.ibis.table(name)
+        name = f"{STAGE_PREFIX}{self._staged}"
+        if not scratch:
+            self.materialize(name, expr, temp=True)
+            return self.ibis.table(name)
+        self._attach_scratch()
+        self.ibis.create_table(name, expr, database=f"{SCRATCH}.main")
+        return self._scratch_table(name)
 
     def stage_once(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
         """Stage ``build()`` once per ``key`` for this connection and reuse it.
@@ -380,7 +433,7 @@ class Store:
         nothing. A key owned by another source is an error.
         """
         staged = [
-            (IMPORTED_TABLES[load.table], self.stage(load.expr), load.file)
+            (IMPORTED_TABLES[load.table], self._staged_rows(load.expr), load.file)
             for load in loads
         ]
         self._match_sellers(staged, source)
@@ -410,6 +463,16 @@ class Store:
         finally:
             for _spec, table, _file in staged:
                 self.drop(table.get_name())
+
+    def _staged_rows(self, expr: ir.Table) -> ir.Table:
+        """Return ``expr`` as a staged table: a table staged already is reused.
+
+        Its extra columns are ignored when the rows are written.
+        """
+        op = expr.op()
+        if isinstance(op, ops.DatabaseTable) and op.name.startswith(STAGE_PREFIX):
+            return expr
+        return self.stage(expr, scratch=True)
 
     def _write_import(
         self,
@@ -465,7 +528,7 @@ class Store:
         sellers = [t for spec, t, _f in staged if spec.name == "sellers"]
         if not sellers:
             return
-        name = _quote(sellers[0].get_name())
+        name = _sql_name(sellers[0].get_name())
         email = "email" in sellers[0].columns
         match = "lower(trim(s.email)) = lower(trim(t.email))" if email else "false"
         self._run(
@@ -485,7 +548,7 @@ class Store:
             for column in ("seller_id", "manager_id"):
                 if column in table.columns:
                     self._run(
-                        f"UPDATE {_quote(table.get_name())} SET {column} = m.old_id "
+                        f"UPDATE {_sql_name(table.get_name())} SET {column} = m.old_id "
                         f"FROM _seller_match m WHERE {column} = m.new_id"
                     )
         self._run("DROP TABLE _seller_match")
@@ -543,7 +606,7 @@ class Store:
     def _check_staged(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
     ) -> None:
-        name = _quote(table.get_name())
+        name = _sql_name(table.get_name())
         # The store adds import_source itself, so staged rows are keyed without it.
         key_columns = [c for c in spec.key if c != "import_source"]
         key = ", ".join(key_columns)
@@ -563,13 +626,20 @@ class Store:
                     f"{spec.name}; every row needs one"
                 )
         row_expr = (
-            f"list({ROW_COLUMN} ORDER BY {ROW_COLUMN})"
+            f"list(t.{ROW_COLUMN} ORDER BY t.{ROW_COLUMN})"
             if ROW_COLUMN in table.columns
             else "NULL"
         )
+        # The file rows are listed only for the duplicates found, not for
+        # every key.
+        same_key = " AND ".join(f"t.{c} = d.{c}" for c in key_columns)
         duplicate = self._run(
-            f"SELECT {key}, count(*) AS n, {row_expr} FROM {name} GROUP BY {key} "
-            f"HAVING count(*) > 1 ORDER BY n DESC LIMIT 3"
+            f"WITH d AS (SELECT {key}, count(*) AS n FROM {name} GROUP BY {key} "
+            "HAVING count(*) > 1 ORDER BY n DESC LIMIT 3) "
+            f"SELECT {', '.join('d.' + c for c in key_columns)}, d.n, {row_expr} "
+            f"FROM d JOIN {name} t ON {same_key} "
+            f"GROUP BY {', '.join('d.' + c for c in key_columns)}, d.n "
+            "ORDER BY d.n DESC"
         )
         if duplicate:
             examples = "; ".join(
@@ -603,7 +673,7 @@ class Store:
         self, spec: TableSpec, table: ir.Table, source: str, full_export: bool
     ) -> TableCounts:
         counts = TableCounts(spec.name)
-        staged = _quote(table.get_name())
+        staged = _sql_name(table.get_name())
         provided = set(table.columns)
         values = []
         for column in spec.column_names:
@@ -616,6 +686,15 @@ class Store:
             else:
                 values.append(f"{_default(spec, column)} AS {column}")
         new = f"SELECT {', '.join(values)} FROM {staged} s"
+        stored_before = self._run(
+            f"SELECT count(*) FROM {spec.name} WHERE import_source = ?", [source]
+        )[0][0]
+        if not stored_before:
+            # The source's first import: every key is new (another source's
+            # keys were refused by _check_staged), so rows go straight in.
+            self._run(f"INSERT INTO {spec.name} {new}", [source])
+            counts.inserted = self.count(table.get_name())
+            return counts
         self._run(f"CREATE OR REPLACE TEMP TABLE _incoming AS {new}", [source])
         key_join = " AND ".join(f"t.{c} = i.{c}" for c in spec.key)
         same = " AND ".join(
