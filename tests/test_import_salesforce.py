@@ -617,6 +617,44 @@ def test_invalid_bytes_rejected(
     assert "byte 0x81 is invalid in both UTF-8 and cp1252" in message
 
 
+def test_mixed_encodings_name_the_line(
+    preppin_workspace: Workspace, preppin_copy: Path
+) -> None:
+    path = preppin_copy / "Opportunity.csv"
+    rows = read_rows(path)
+    rows[0]["Name"] = "Naïve renewal"
+    write_rows(path, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[6] = lines[6].replace(b",", b",Caf\xe9 ", 1)
+    path.write_bytes(b"\n".join(lines))
+    message = import_fails(preppin_workspace, preppin_copy)
+    assert "Opportunity.csv, line 7: byte 0xe9 is not UTF-8" in message
+    assert "line 2 contains the UTF-8 letter 'ï'" in message
+
+
+@pytest.mark.parametrize("renamed", ["Name", "name "])
+def test_repeated_header_rejected(
+    preppin_workspace: Workspace, preppin_copy: Path, renamed: str
+) -> None:
+    path = preppin_copy / "Opportunity.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    header, rest = text.split("\n", 1)
+    cells = next(csv.reader([header]))
+    cells[cells.index("NextStep")] = renamed
+    path.write_text(",".join(cells) + "\n" + rest, encoding="utf-8")
+    message = import_fails(preppin_workspace, preppin_copy)
+    assert f"the header {renamed.strip()!r} appears twice" in message
+
+
+def test_empty_value_named_as_empty(
+    preppin_workspace: Workspace, preppin_copy: Path
+) -> None:
+    edit_cell(preppin_copy / "Opportunity.csv", 5, "StageName", "  ")
+    message = import_fails(preppin_workspace, preppin_copy)
+    assert "row 5, column 'StageName': invalid value (empty)" in message
+    assert "None" not in message
+
+
 def test_file_cut_mid_row_rejected(
     preppin_workspace: Workspace, preppin_copy: Path
 ) -> None:
@@ -871,6 +909,108 @@ def test_task_types_and_owners(workspace: Workspace, tmp_path: Path) -> None:
     assert sellers[admin]["is_seller"] is True
     assert finding(result, "activity_owner_unresolved").count == 1
     assert finding(result, "activity_opportunity_unresolved").count == 1
+
+
+def write_activities(
+    folder: Path, tasks: int, events: int, *, ids: bool = True
+) -> None:
+    """Write Task.csv and Event.csv rows owned by a devorg user."""
+    owner = "005Hp00000hnUYPIA2"
+    task_rows = [
+        {
+            "Id": f"00T{i:05d}" if ids else "",
+            "WhatId": "",
+            "OwnerId": owner,
+            "Subject": f"Call {i}",
+            "TaskSubtype": "Call",
+            "Type": "Call",
+            "ActivityDate": "2023-11-02",
+            "CreatedDate": "2023-11-01 10:00:00",
+        }
+        for i in range(tasks)
+    ]
+    event_rows = [
+        {
+            "Id": f"00U{i:05d}",
+            "WhatId": "",
+            "OwnerId": owner,
+            "Subject": f"Visit {i}",
+            "ActivityDateTime": "2023-11-03 15:00:00",
+            "CreatedDate": "2023-11-01 10:00:00",
+        }
+        for i in range(events)
+    ]
+    for name, rows in (("Task.csv", task_rows), ("Event.csv", event_rows)):
+        if rows:
+            write_rows(folder / name, rows)
+        else:
+            (folder / name).write_text(
+                "Id,WhatId,OwnerId,Subject,ActivityDate,CreatedDate\n", encoding="utf-8"
+            )
+
+
+def test_emptied_task_file_refused(workspace: Workspace, tmp_path: Path) -> None:
+    folder = copy_data(DEVORG, tmp_path)
+    write_activities(folder, tasks=3, events=2)
+    run_import(workspace, folder)
+    write_activities(folder, tasks=0, events=2)
+    before = workspace.store.snapshot()
+    with pytest.raises(InputError) as caught:
+        run_import(workspace, folder)
+    assert workspace.store.snapshot() == before
+    message = str(caught.value)
+    assert "Task.csv: no rows" in message
+    assert "mark all 3 activities" in message
+    assert "--partial" in message
+    partial = run_import(workspace, folder, partial=True)
+    assert partial.total("deleted") == 0
+    assert workspace.store.count("activities") == 5
+
+
+def test_tasks_without_id_noted(workspace: Workspace, tmp_path: Path) -> None:
+    folder = copy_data(DEVORG, tmp_path)
+    write_activities(folder, tasks=4, events=1, ids=False)
+    first = run_import(workspace, folder)
+    assert "4 of 4 rows of Task.csv have no Id" in " ".join(first.notes)
+    assert workspace.store.count("activities") == 5
+    before = workspace.store.snapshot()
+    again = run_import(workspace, folder)
+    assert workspace.store.snapshot() == before
+    assert again.total("updated") + again.total("inserted") == 0
+
+
+def test_partial_without_users_keeps_sellers(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = copy_data(DEVORG, tmp_path)
+    run_import(workspace, folder, source="devorg")
+    sellers = table_rows(workspace, "sellers")
+    labels = table_rows(workspace, "stage_labels")
+    assert any(r["name"] for r in sellers)
+    only = tmp_path / "only-opportunities"
+    only.mkdir()
+    rows = read_rows(folder / "opportunity.csv")
+    rows[0]["Amount"] = "123456"
+    write_rows(only / "opportunity.csv", rows)
+    result = run_import(workspace, only, source="devorg", partial=True)
+    counts = {t.table: (t.inserted, t.updated) for t in result.tables}
+    assert counts["opportunities"] == (0, 1)
+    assert counts["sellers"] == (0, 0)
+    assert counts["stage_labels"] == (0, 0)
+    assert table_rows(workspace, "sellers") == sellers
+    assert table_rows(workspace, "stage_labels") == labels
+
+
+def test_moved_history_rows_unchanged(workspace: Workspace, tmp_path: Path) -> None:
+    folder = copy_data(PREPPIN, tmp_path)
+    run_import(workspace, folder)
+    path = folder / "Opportunity History.csv"
+    rows = read_rows(path)
+    write_rows(path, rows[::-1])
+    again = run_import(workspace, folder)
+    events = {t.table: t for t in again.tables}["stage_events"]
+    assert (events.inserted, events.updated, events.deleted) == (0, 0, 0)
+    assert events.unchanged == len(rows)
 
 
 def test_report_export_local_times(workspace: Workspace, tmp_path: Path) -> None:

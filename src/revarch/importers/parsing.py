@@ -106,12 +106,17 @@ def first_invalid(
         return
     total = store.fetch(bad.count())
     first = found[0]
-    examples = ", ".join(f"row {r[ROW_COLUMN]}: {r['value']!r}" for r in found)
+    examples = ", ".join(f"row {r[ROW_COLUMN]}: {_shown(r['value'])}" for r in found)
     raise InputError(
         f"{file}, row {first[ROW_COLUMN]}, column {column!r}: invalid value "
-        f"{first['value']!r}, expected {expected} ({_rows(total)}: {examples}); "
+        f"{_shown(first['value'])}, expected {expected} ({_rows(total)}: {examples}); "
         "fix the values and import again"
     )
+
+
+def _shown(value: object) -> str:
+    """Quote a raw value for a message; an empty cell reads as such."""
+    return "(empty)" if value is None or not str(value).strip() else repr(value)
 
 
 def _rows(count: int) -> str:

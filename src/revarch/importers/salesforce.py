@@ -16,6 +16,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
+from revarch.errors import InputError
 from revarch.importers.base import (
     Columns,
     ImportOptions,
@@ -167,6 +168,15 @@ def _build_loads(
 
     steps.start("sellers")
     sellers = build_sellers(ctx, people, owner_ids, people.file_name)
+    if ctx.options.partial:
+        # Without their own file, sellers and stage labels are known only by
+        # id and label: an incremental import adds the new ones and leaves
+        # the names, managers and stage flags stored before as they are.
+        if "user" not in files:
+            sellers = _not_stored(ctx, sellers, "sellers", ("id",))
+        if "stage" not in files:
+            expr = _not_stored(ctx, labels.expr, "stage_labels", ("pipeline", "label"))
+            labels = TableLoad(labels.table, expr, labels.file)
     loads = [
         TableLoad("sellers", sellers, people.file_name),
         TableLoad("opportunities", _opportunity_rows(owned), opportunity_file),
@@ -177,6 +187,20 @@ def _build_loads(
     if activities is not None:
         loads.append(activities)
     return loads + _rate_loads(ctx, files, opportunities, history, steps)
+
+
+def _not_stored(
+    ctx: ImportContext, rows: ir.Table, table: str, key: tuple[str, ...]
+) -> ir.Table:
+    """Keep the rows whose key this source has not stored yet."""
+    stored = ctx.store.table(table)
+    stored = stored.filter(stored.import_source == ctx.source)
+    same = [
+        rows[column].cast("string").fill_null("")
+        == stored[column].cast("string").fill_null("")
+        for column in key
+    ]
+    return rows.anti_join(stored, same)
 
 
 def _stages(
@@ -223,6 +247,7 @@ def _activities(
     mark = ctx.mark()
     parsed = []
     for file in activity_files:
+        _check_not_emptied(ctx, file)
         parsed.append(parse_activities(ctx, file))
         ctx.release_file(file)
     activities = resolve_activities(ctx, parsed, lookup, people)
@@ -230,6 +255,31 @@ def _activities(
     names = ", ".join(f.name for f in activity_files)
     # The staged rows also carry the raw references, which the store ignores.
     return TableLoad("activities", activities, names)
+
+
+def _check_not_emptied(ctx: ImportContext, file: SourceFile) -> None:
+    """Reject a full import of an empty activity file that had rows before.
+
+    The store rejects a full import that empties a whole table; the
+    activities of one file (Task.csv) would otherwise vanish beside another
+    file's (Event.csv) without a word.
+    """
+    if ctx.options.partial or file.raw.rows:
+        return
+    stored = ctx.store.table("activities")
+    stored = stored.filter(
+        (stored.import_source == ctx.source)
+        & (stored.import_file == file.name)
+        & ~stored.is_deleted
+    )
+    live = ctx.count(stored)
+    if live:
+        name = ctx.source.split(":", 1)[-1]
+        raise InputError(
+            f"{file.name}: no rows, so this full import would mark all {live} "
+            f"activities it brought to source {name!r} deleted; check the "
+            "export, or pass --partial to import it without deleting"
+        )
 
 
 def _rate_loads(

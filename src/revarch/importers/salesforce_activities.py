@@ -146,7 +146,13 @@ def parse_activities(ctx: ImportContext, file: SourceFile) -> ir.Table:
         content=content,
         **_kind_columns(file, parser),
     )
-    if ctx.count(parsed.filter(parsed.source_id.isnull())):
+    without_id = ctx.count(parsed.filter(parsed.source_id.isnull()))
+    if without_id:
+        ctx.notes.append(
+            f"{without_id} of {file.raw.rows} rows of {file.name} have no Id: "
+            "their ids are generated from their values, so a row edited in "
+            "the CRM comes back as a new activity"
+        )
         with_ids = ctx.stage(_with_ids(file.kind, parsed))
     else:
         with_ids = parsed.mutate(id=parsed.source_id)

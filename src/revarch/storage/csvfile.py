@@ -7,6 +7,7 @@ streamed into a temporary UTF-8 copy. Nothing is held in memory but one chunk.
 from __future__ import annotations
 
 import codecs
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 from revarch.errors import InputError
 
 CHUNK = 1 << 20
+# A non-ASCII character other than the replacement character.
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 
 
 @dataclass(frozen=True)
@@ -29,19 +32,48 @@ class PreparedFile:
         return self.readable != self.original
 
 
-def _is_utf8(path: Path) -> bool:
+@dataclass(frozen=True)
+class _Utf8Check:
+    """The result of reading a file as UTF-8: its first invalid byte, and the
+    first non-ASCII letter before it."""
+
+    bad_byte: int | None = None
+    bad_line: int = 0
+    letter: str | None = None
+    letter_line: int = 0
+
+
+def _first_letter(text: str, line: int) -> tuple[str | None, int]:
+    """Return the first non-ASCII character of ``text`` and its line."""
+    found = None if text.isascii() else _NON_ASCII.search(text)
+    if found is None:
+        return None, 0
+    return found.group(), line + text[: found.start()].count("\n")
+
+
+def _check_utf8(path: Path) -> _Utf8Check:
+    """Decode ``path`` as UTF-8 up to its first invalid byte."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    letter: str | None = None
+    letter_line = 0
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
+        while True:
+            chunk = handle.read(CHUNK)
             try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return False
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                valid = bytes(exc.object[: exc.start]).decode("utf-8", "replace")
+                if letter is None:
+                    letter, letter_line = _first_letter(valid, lines)
+                lines += valid.count("\n")
+                bad = exc.object[exc.start]
+                return _Utf8Check(bad, lines, letter, letter_line)
+            if letter is None:
+                letter, letter_line = _first_letter(text, lines)
+            lines += text.count("\n")
+            if not chunk:
+                return _Utf8Check()
 
 
 def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
@@ -62,8 +94,18 @@ def prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         raise InputError(f"{path}: is a folder, expected a CSV file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty; export it again")
-    if _is_utf8(path):
+    check = _check_utf8(path)
+    if check.bad_byte is None:
         return PreparedFile(path, path, "utf-8")
+    if check.letter is not None:
+        # Read as cp1252, the UTF-8 letters above would turn into two
+        # characters each (é into Ã©) without a word.
+        raise InputError(
+            f"{path}, line {check.bad_line}: byte 0x{check.bad_byte:02x} is not "
+            f"UTF-8, but line {check.letter_line} contains the UTF-8 letter "
+            f"{check.letter!r}: the file mixes two encodings; fix the text on "
+            f"line {check.bad_line} or export the file again as UTF-8"
+        )
     try:
         readable = _transcode(path, "cp1252", workdir)
     except UnicodeDecodeError as exc:

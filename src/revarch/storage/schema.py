@@ -26,6 +26,9 @@ class TableSpec:
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
+    # Columns that record where a row sat in its file, not what it says: a
+    # row that differs only there is unchanged and keeps its stored values.
+    positional: tuple[str, ...] = ()
 
     @property
     def all_columns(self) -> tuple[tuple[str, str], ...]:
@@ -38,7 +41,7 @@ class TableSpec:
     def ddl(self) -> str:
         """Return the CREATE TABLE statement.
 
-        The key is not declared as a primary key: the store refuses duplicate
+        The key is not declared as a primary key: the store rejects duplicate
         keys before it writes, and at millions of rows the index costs more
         time and memory than writing the rows.
         """
@@ -102,6 +105,7 @@ STAGE_EVENTS = TableSpec(
         ("seq", "INTEGER NOT NULL"),
     ),
     ("import_source", "source_id"),
+    positional=("seq",),
 )
 
 ACTIVITIES = TableSpec(

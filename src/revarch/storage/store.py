@@ -6,7 +6,9 @@ analyses build Ibis expressions; the store compiles and runs them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import re
@@ -344,14 +346,16 @@ class Store:
                 "open quote); export it again"
             )
         headers = tuple(column.strip() for column in columns)
-        seen: dict[str, str] = {}
-        for original, header in zip(columns, headers, strict=True):
-            if header.lower() in seen:
+        # DuckDB renames a repeated header (Id, Id_1), so the check reads the
+        # header line itself.
+        seen: set[str] = set()
+        for header in _header_line(prepared.readable, len(columns)) or headers:
+            if header.strip().lower() in seen:
                 raise InputError(
-                    f"{path}: the header {header!r} appears twice; rename one "
-                    "of the columns"
+                    f"{path}: the header {header.strip()!r} appears twice; "
+                    "rename or remove one of the columns and import again"
                 )
-            seen[header.lower()] = original
+            seen.add(header.strip().lower())
         select = ", ".join(
             f"{_quote(orig)} AS {_quote(new)}"
             for orig, new in zip(columns, headers, strict=True)
@@ -691,14 +695,16 @@ class Store:
         )[0][0]
         if not stored_before:
             # The source's first import: every key is new (another source's
-            # keys were refused by _check_staged), so rows go straight in.
+            # keys were rejected by _check_staged), so rows go straight in.
             self._run(f"INSERT INTO {spec.name} {new}", [source])
             counts.inserted = self.count(table.get_name())
             return counts
         self._run(f"CREATE OR REPLACE TEMP TABLE _incoming AS {new}", [source])
         key_join = " AND ".join(f"t.{c} = i.{c}" for c in spec.key)
         same = " AND ".join(
-            f"t.{c} IS NOT DISTINCT FROM i.{c}" for c in spec.column_names
+            f"t.{c} IS NOT DISTINCT FROM i.{c}"
+            for c in spec.column_names
+            if c not in spec.positional
         )
         found = self._run(
             f"SELECT count(*) FILTER (WHERE t.{spec.key[0]} IS NULL), "
@@ -819,6 +825,21 @@ def _default(spec: TableSpec, column: str) -> str:
     if " DEFAULT " in kind:
         return kind.split(" DEFAULT ", 1)[1]
     return f"CAST(NULL AS {_base_type(spec, column)})"
+
+
+def _header_line(path: Path, count: int) -> list[str] | None:
+    """Return the header cells as written in the file.
+
+    The delimiter is the one that splits the header into ``count`` cells;
+    None when no delimiter does.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        start = handle.read(1 << 16)
+    for delimiter in (",", ";", "\t", "|"):
+        cells = next(csv.reader(io.StringIO(start), delimiter=delimiter), [])
+        if len(cells) == count:
+            return cells
+    return None
 
 
 def _count_lines(path: Path) -> int:
