@@ -613,6 +613,11 @@ def parse_args() -> argparse.Namespace:
         default=str(ROOT / "benchmarks" / "results" / "scale.json"),
         help="JSON results file",
     )
+    parser.add_argument(
+        "--tables",
+        action="store_true",
+        help="print the results of --out as Markdown tables and stop",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--export", help=argparse.SUPPRESS)
     parser.add_argument("--workspace", help=argparse.SUPPRESS)
@@ -639,6 +644,9 @@ def main() -> None:
     args = parse_args()
     if args.step:
         run_step_here(args)
+        return
+    if args.tables:
+        print(markdown(json.loads(Path(args.out).read_text())))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data = Path(args.data)
@@ -670,6 +678,98 @@ def main() -> None:
     for step, values in ratios.items():
         print(f"growth {step}: " + ", ".join(f"{k} {v:.2f}" for k, v in values.items()))
     print(f"wrote {out}")
+
+
+# -- Markdown tables for benchmarks/README.md ------------------------------------
+
+STEP_ROWS = (
+    ("import incl. derived tables", "import_total_s", "import_rss_mb"),
+    ("&nbsp;&nbsp;of which `import_salesforce`", "import_import_s", None),
+    ("&nbsp;&nbsp;of which `ensure_derived`", "import_derived_s", None),
+    ("`revarch report` (whole command)", "report_s", "report_rss_mb"),
+    (
+        "funnel + per-seller metrics, first call (cold)",
+        "analytics_s",
+        "analytics_rss_mb",
+    ),
+    ("funnel + per-seller metrics, second call (warm)", "analytics_warm_s", None),
+    ("pandas: read the CSVs", "pandas_read_s", None),
+    ("pandas: compute", "pandas_compute_s", "pandas_rss_mb"),
+    ("DuckDB: `read_csv` of every imported file (floor)", "raw_read_s", None),
+    ("DuckDB: hand-written SQL on the raw tables", "hand_sql_s", "duckdb_rss_mb"),
+)
+GROWTH_COLUMNS = (
+    ("import", "import_total_s"),
+    ("raw read", "raw_read_s"),
+    ("report", "report_s"),
+    ("analytics cold", "analytics_s"),
+    ("analytics warm", "analytics_warm_s"),
+    ("pandas compute", "pandas_compute_s"),
+    ("hand SQL", "hand_sql_s"),
+    ("import RSS", "import_rss_mb"),
+)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 100 else f"{value:.1f} s"
+
+
+def _scale_tables(key: str, result: dict[str, Any]) -> list[str]:
+    med, counts = result["summary"], result["counts"]
+    runs = len(result["runs"])
+    activities = counts["tasks"] + counts["events"]
+    lines = [
+        f"#### Scale {key}: {counts['opportunities']:,} opportunities, "
+        f"{counts['history_rows']:,} history rows, {activities:,} activities, "
+        f"{counts['csv_mb']:,} MB of CSV",
+        "",
+        ("Median of " + str(runs) + " runs" if runs > 1 else "One run")
+        + f", load average {med['load']:.1f}.",
+        "",
+        "| step | time | peak RSS |",
+        "|---|---|---|",
+    ]
+    for label, time_key, rss_key in STEP_ROWS:
+        rss = f"{med[rss_key]:,.0f} MB" if rss_key else ""
+        lines.append(f"| {label} | {_seconds(med[time_key])} | {rss} |")
+    verdict = "Results agree." if not result["mismatches"] else "RESULTS DIFFER."
+    lines += [
+        "",
+        f"Ratios: pandas compute / revarch analytics "
+        f"{med['pandas_over_revarch']:.1f}x cold, "
+        f"{med['pandas_over_revarch_warm']:.1f}x warm; hand SQL / revarch "
+        f"analytics {med['hand_sql_over_revarch']:.2f} cold, "
+        f"{med['hand_sql_over_revarch_warm']:.2f} warm (above 1: revarch is "
+        f"faster); import / raw read {med['import_over_raw_read']:.1f}x. {verdict}",
+        "",
+    ]
+    return lines
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """Return the per-scale and growth tables of a results document."""
+    lines: list[str] = []
+    for key, result in document["scales"].items():
+        lines += _scale_tables(key, result)
+    if document["growth"]:
+        lines += [
+            "#### Growth",
+            "",
+            "Cost at the larger scale over the cost at the smaller one:",
+            "",
+            "| scales | opportunities | "
+            + " | ".join(name for name, _ in GROWTH_COLUMNS)
+            + " |",
+            "|---|---|" + "---|" * len(GROWTH_COLUMNS),
+        ]
+        for step, values in document["growth"].items():
+            cells = [f"{values[key]:.1f}x" for _, key in GROWTH_COLUMNS]
+            lines.append(
+                f"| {step} | {values['opportunities']:.0f}x | "
+                + " | ".join(cells)
+                + " |"
+            )
+    return "\n".join(lines)
 
 
 def machine() -> dict[str, Any]:
