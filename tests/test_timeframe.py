@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import ibis
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revarch.config import Settings
@@ -20,6 +21,7 @@ from revarch.timeframe import (
     period_key,
     period_of,
     resolve_as_of,
+    within_local_days,
 )
 from revarch.workspace import Workspace, init_workspace, open_workspace
 from tests.metrics_support import load, opportunity
@@ -187,6 +189,98 @@ def test_local_date_shifts_by_zone() -> None:
     tokyo = con.execute(table.select(d=local_date(table.at, "Asia/Tokyo")))
     assert [d.date() for d in new_york["d"]] == [D(2025, 2, 28), D(2025, 3, 1)]
     assert [d.date() for d in tokyo["d"]] == [D(2025, 3, 1), D(2025, 3, 2)]
+
+
+# Zones with DST (also at midnight, by 30 minutes, or south of the equator)
+# and without. Years stay where the tz data of DuckDB's ICU and of Python agree.
+ZONES = (
+    "America/New_York",
+    "Europe/Berlin",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+)
+INSTANTS = st.datetimes(
+    min_value=dt.datetime(1980, 1, 1), max_value=dt.datetime(2035, 12, 31)
+)
+
+
+def _python_local_date(instant: dt.datetime, zone: str) -> dt.date:
+    utc = instant.replace(tzinfo=dt.UTC)
+    return utc.astimezone(zoneinfo.ZoneInfo(zone)).date()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    instants=st.lists(INSTANTS, min_size=1, max_size=20), zone=st.sampled_from(ZONES)
+)
+def test_local_date_matches_zoneinfo(instants: list[dt.datetime], zone: str) -> None:
+    table = ibis.memtable({"at": instants}, schema={"at": "timestamp"})
+    found = ibis.duckdb.connect().to_pyarrow(table.select(d=local_date(table.at, zone)))
+    assert found["d"].to_pylist() == [_python_local_date(i, zone) for i in instants]
+
+
+def test_local_date_around_midnight_dst() -> None:
+    # Sao Paulo moved its clocks at local midnight: 2018-11-04 00:00 (-03)
+    # became 01:00 (-02), and 2019-02-17 00:00 (-02) became 2019-02-16 23:00.
+    instants = [
+        dt.datetime(2018, 11, 4, 2, 59, 59, 999999),
+        dt.datetime(2018, 11, 4, 3, 0),
+        dt.datetime(2019, 2, 17, 1, 59, 59),
+        dt.datetime(2019, 2, 17, 2, 0),
+        dt.datetime(2019, 2, 17, 3, 0),
+    ]
+    zone = "America/Sao_Paulo"
+    table = ibis.memtable({"at": instants}, schema={"at": "timestamp"})
+    found = ibis.duckdb.connect().to_pyarrow(table.select(d=local_date(table.at, zone)))
+    expected = [D(2018, 11, 3), D(2018, 11, 4), D(2019, 2, 16), D(2019, 2, 16)]
+    assert found["d"].to_pylist() == [*expected, D(2019, 2, 17)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    instants=st.lists(st.none() | INSTANTS, min_size=1, max_size=20),
+    zone=st.sampled_from(ZONES),
+    since=st.none() | st.dates(min_value=D(1980, 1, 1), max_value=D(2035, 12, 31)),
+    days=st.integers(0, 3000),
+)
+def test_within_local_days_matches_local_date(
+    instants: list[dt.datetime | None],
+    zone: str,
+    since: dt.date | None,
+    days: int,
+) -> None:
+    until = (since or D(1980, 1, 1)) + dt.timedelta(days=days)
+    table = ibis.memtable(
+        {"n": list(range(len(instants))), "at": instants},
+        schema={"n": "int64", "at": "timestamp"},
+    )
+    inside = within_local_days(table.at, zone, since=since, until=until)
+    found = ibis.duckdb.connect().to_pyarrow(table.filter(inside).select("n"))
+    expected = [
+        n
+        for n, instant in enumerate(instants)
+        if instant is not None
+        and (since is None or _python_local_date(instant, zone) >= since)
+        and _python_local_date(instant, zone) <= until
+    ]
+    assert sorted(found["n"].to_pylist()) == expected
+
+
+def test_within_local_days_calendar_ends() -> None:
+    # The last instant is already 10000-01-01 in Kolkata (UTC+05:30).
+    instants = [
+        dt.datetime(1, 1, 1, 12),
+        dt.datetime(9999, 12, 31, 1),
+        dt.datetime(9999, 12, 31, 20),
+    ]
+    table = ibis.memtable({"at": instants}, schema={"at": "timestamp"})
+    inside = within_local_days(
+        table.at, "Asia/Kolkata", since=D(1, 1, 1), until=D(9999, 12, 31)
+    )
+    found = ibis.duckdb.connect().to_pyarrow(table.filter(inside))
+    assert sorted(found["at"].to_pylist()) == instants[:2]
 
 
 # -- the as-of date --------------------------------------------------------------

@@ -81,23 +81,22 @@ def _latest_rates(rows: ir.Table, rates: ir.Table, date: str) -> ir.Table:
     )
 
 
-def attach_rates(
+def join_rates(
     workspace: Workspace,
     table: ir.Table,
     *,
-    amounts: Sequence[str],
     currency: str = "currency",
     date: str = "fx_date",
-    label: str | None = None,
 ) -> ir.Table:
     """Add ``fx_rate`` to every row: base units per unit of its currency.
 
     Joins ``fx_rates`` as of each row's ``date`` (the latest rate on or
-    before it). Raises ``InputError`` naming the currency and the date when a
-    row with a non-null amount in ``amounts`` has a foreign currency and no
-    rate in effect. ``label`` names the column that identifies a row in that
-    message (an opportunity id, for example).
+    before it). The rate is null where a foreign currency has no rate in
+    effect, and ``check_rates`` turns that into an error. An ``fx_rate``
+    column already in ``table`` is replaced.
     """
+    if RATE_COLUMN in table.columns:
+        table = table.drop(RATE_COLUMN)
     base = workspace.settings.company.currency
     rows = table.mutate(**{_CURRENCY: normalize_currency(table[currency], base)})
     latest = _latest_rates(rows, _rates(workspace), date)
@@ -108,32 +107,64 @@ def attach_rates(
     rate = (joined[_CURRENCY] == base).ifelse(
         ibis.literal(1.0), joined._rate.cast(dtypes.float64)
     )
-    with_rate = joined.mutate(**{RATE_COLUMN: rate}).select(*table.columns, RATE_COLUMN)
-    _check_rates(workspace, with_rate, amounts, currency, date, label)
+    return joined.mutate(**{RATE_COLUMN: rate}).select(*table.columns, RATE_COLUMN)
+
+
+def attach_rates(
+    workspace: Workspace,
+    table: ir.Table,
+    *,
+    amounts: Sequence[str],
+    currency: str = "currency",
+    date: str = "fx_date",
+    label: str | None = None,
+) -> ir.Table:
+    """Add ``fx_rate`` to every row (see ``join_rates``) and check it.
+
+    Raises ``InputError`` naming the currency and the date when a row with a
+    non-null amount in ``amounts`` has a foreign currency and no rate in
+    effect. ``label`` names the column that identifies a row in that message
+    (an opportunity id, for example).
+    """
+    with_rate = join_rates(workspace, table, currency=currency, date=date)
+    check_rates(
+        workspace, with_rate, amounts=amounts, currency=currency, date=date, label=label
+    )
     return with_rate
 
 
-def _check_rates(
+def check_rates(
     workspace: Workspace,
     with_rate: ir.Table,
+    *,
     amounts: Sequence[str],
-    currency: str,
-    date: str,
-    label: str | None,
+    currency: str = "currency",
+    date: str = "fx_date",
+    label: str | None = None,
+    cache_key: str | None = None,
 ) -> None:
-    """Raise ``InputError`` for the first amount that has no rate in effect."""
+    """Raise ``InputError`` for the first amount that has no rate in effect.
+
+    ``with_rate`` carries ``fx_rate``, as ``join_rates`` adds it or as a
+    derived table stores it. With ``cache_key``, which must name everything
+    the rows depend on, the store keeps the check's result for its
+    connection, so checking the same stored rows again costs no scan.
+    """
     if not amounts:
         return
     has_amount = ibis.or_(*(with_rate[name].notnull() for name in amounts))
     missing = with_rate.filter(has_amount, with_rate[RATE_COLUMN].isnull())
     base = workspace.settings.company.currency
     missing = missing.mutate(_code=normalize_currency(missing[currency], base))
-    first = workspace.store.rows(missing.order_by(["_code", date]), limit=1)
-    if not first:
+    first = missing.order_by(["_code", date]).limit(1)
+    first = first.mutate(_count=missing.count())
+    if cache_key is not None:
+        first = workspace.store.stage_once(f"missing_rates:{cache_key}", lambda: first)
+    found = workspace.store.rows(first)
+    if not found:
         return
-    row = first[0]
-    count = workspace.store.fetch(missing.count())
-    raise InputError(_missing_rate_message(row, count, date, label, base))
+    row = found[0]
+    raise InputError(_missing_rate_message(row, row["_count"], date, label, base))
 
 
 def _missing_rate_message(
@@ -168,6 +199,32 @@ def convert_to_base(
     with_rate = attach_rates(
         workspace, table, amounts=amounts, currency=currency, date=date, label=label
     )
+    return _converted(with_rate, amounts, suffix)
+
+
+def convert_with_stored_rate(
+    workspace: Workspace,
+    table: ir.Table,
+    *,
+    amounts: Sequence[str],
+    currency: str = "currency",
+    date: str = "fx_date",
+    label: str | None = None,
+    suffix: str = "_base",
+) -> ir.Table:
+    """Add ``<amount><suffix>`` columns from the ``fx_rate`` the table carries.
+
+    Meant for rows of ``opportunity_summary``, which stores each amount's
+    rate. Raises the same ``InputError`` as ``convert_to_base`` on a missing
+    rate.
+    """
+    check_rates(
+        workspace, table, amounts=amounts, currency=currency, date=date, label=label
+    )
+    return _converted(table, amounts, suffix)
+
+
+def _converted(with_rate: ir.Table, amounts: Sequence[str], suffix: str) -> ir.Table:
     converted = {
         f"{name}{suffix}": with_rate[name].cast(dtypes.float64) * with_rate[RATE_COLUMN]
         for name in amounts

@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 
 from revarch.errors import InputError
 from revarch.leadership.history import HistoryFacts, read_history
-from revarch.timeframe import Window, local_date, resolve_as_of
+from revarch.timeframe import Window, local_date, resolve_as_of, within_local_days
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,10 +181,12 @@ def _last_activity(
     wanted = ibis.memtable({"_id": ids}, schema={"_id": "string"})
     activities = workspace.store.table("activities")
     activities = activities.filter(~activities.is_deleted)
-    dated = activities.mutate(day=local_date(activities.occurred_at, zone))
-    dated = dated.filter(dated.day <= as_of)
-    joined = dated.inner_join(wanted, dated.opportunity_id == wanted._id)
-    latest = joined.group_by("opportunity_id").aggregate(last=joined.day.max())
+    # Join first, so that only the wanted opportunities' activities are cut
+    # into local dates.
+    joined = activities.inner_join(wanted, activities.opportunity_id == wanted._id)
+    joined = joined.filter(within_local_days(joined.occurred_at, zone, until=as_of))
+    dated = joined.mutate(day=local_date(joined.occurred_at, zone))
+    latest = dated.group_by("opportunity_id").aggregate(last=dated.day.max())
     return {r["opportunity_id"]: r["last"] for r in workspace.store.rows(latest)}
 
 

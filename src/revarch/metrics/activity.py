@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from revarch.timeframe import local_date
+from revarch.timeframe import within_local_days
 
 if TYPE_CHECKING:
     from revarch.workspace import Workspace
@@ -28,9 +28,10 @@ def count_activities(
     activities = activities.filter(
         ~activities.is_deleted & activities.seller_id.notnull()
     )
-    day = local_date(activities.occurred_at, workspace.settings.company.timezone)
+    zone = workspace.settings.company.timezone
+    inside = within_local_days(activities.occurred_at, zone, since=since, until=until)
     counts = (
-        activities.filter(day.between(since, until))
+        activities.filter(inside)
         .group_by(["seller_id", "type"])
         .aggregate(n=ibis._.count())
     )

@@ -1,8 +1,9 @@
 """One row per opportunity, ready for outcome metrics.
 
-Adds to the derived ``opportunity_summary``: amounts in the base currency,
-the creation date in the workspace timezone, and the seller, manager, team
-and region each opportunity is grouped under.
+Adds to the derived ``opportunity_summary``: amounts in the base currency
+and the seller, manager, team and region each opportunity is grouped under.
+The rows are built with the other derived tables and stored as
+``opportunity_outcomes``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 
-from revarch.money import amount_date, convert_to_base
-from revarch.timeframe import local_date
+from revarch.money import check_rates
 
 if TYPE_CHECKING:
     from revarch.workspace import Workspace
@@ -48,22 +48,15 @@ def _sellers(workspace: Workspace) -> ir.Table:
     )
 
 
-def outcome_rows(workspace: Workspace) -> ir.Table:
-    """Return the summary with base amounts, local creation date and groups.
+def build_outcome_rows(workspace: Workspace, summary: ir.Table) -> ir.Table:
+    """Return the summary with base amounts and the seller's groups.
 
-    Raises ``InputError`` when an amount's currency has no rate in effect.
+    ``summary`` is the stored ``opportunity_summary``, which carries each
+    amount's exchange rate. An amount whose rate is missing stays null here.
     """
-    summary = read_summary(workspace)
-    zone = workspace.settings.company.timezone
-    dated = summary.mutate(
-        created_date=local_date(summary.created_at, zone),
-        fx_date=amount_date(summary, zone),
-    )
-    converted = convert_to_base(
-        workspace,
-        dated,
-        amounts=["amount", "last_amount"],
-        label="opportunity_id",
+    converted = summary.mutate(
+        amount_base=summary.amount.cast("float64") * summary.fx_rate,
+        last_amount_base=summary.last_amount.cast("float64") * summary.fx_rate,
     )
     sellers = _sellers(workspace)
     joined = converted.left_join(sellers, converted.seller_id == sellers._seller_id)
@@ -87,6 +80,24 @@ def outcome_rows(workspace: Workspace) -> ir.Table:
         source=joined.lead_source.nullif(""),
         product=joined.product.nullif(""),
     )
+
+
+def outcome_rows(workspace: Workspace) -> ir.Table:
+    """Return the stored outcome rows: base amounts, local creation date, groups.
+
+    Raises ``InputError`` when an amount's currency has no rate in effect.
+    """
+    from revarch.process.derived import OUTCOMES_TABLE, derived_key
+
+    summary = read_summary(workspace)
+    check_rates(
+        workspace,
+        summary,
+        amounts=["amount", "last_amount"],
+        label="opportunity_id",
+        cache_key=f"outcomes:{derived_key(workspace)}",
+    )
+    return workspace.store.table(OUTCOMES_TABLE)
 
 
 def last_opportunity_day(workspace: Workspace) -> dt.date | None:

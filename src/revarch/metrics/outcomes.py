@@ -86,6 +86,34 @@ class MetricsResult:
 # -- building the facts ----------------------------------------------------------
 
 
+def _views(rows: ir.Table, window: Window) -> dict[str, ir.BooleanValue]:
+    """Return per view whether a row belongs to it (null counts as no)."""
+    end = ibis.literal(window.end)
+    as_of = ibis.literal(window.as_of)
+    closed = rows.status.isin(["won", "lost"])
+    snapshot = closed & window.includes(rows.close_date)
+    cohort = window.includes(rows.created_date) & (
+        ~closed | rows.close_date.isnull() | (rows.close_date <= as_of)
+    )
+    open_then = (rows.created_date.isnull() | (rows.created_date <= end)) & (
+        (rows.status == "open") | (closed & (rows.close_date > end))
+    )
+    return {SNAPSHOT: snapshot, COHORT: cohort, OPEN: open_then}
+
+
+def _measures(rows: ir.Table) -> dict[str, ir.Value]:
+    """Return the columns the aggregates read, under their fact names."""
+    return {
+        "_status": rows.status,
+        "_created": rows.created_date,
+        "_amount": rows.amount_base,
+        "_last_amount": rows.last_amount_base,
+        "_cycle_days": rows.cycle_days,
+        "_negative_cycle": rows.negative_cycle.fill_null(False),
+        "_seller": rows.seller,
+    }
+
+
 def _part(
     rows: ir.Table,
     groupings: Sequence[Grouping],
@@ -102,52 +130,45 @@ def _part(
             keys[grouping.keys[0]] = period_key(date, grouping.period, start_month)
         else:
             keys.update({key: rows[key] for key in grouping.keys})
-    return rows.select(
-        **keys,
-        _part=ibis.literal(part),
-        _status=rows.status,
-        _created=rows.created_date,
-        _amount=rows.amount_base,
-        _last_amount=rows.last_amount_base,
-        _cycle_days=rows.cycle_days,
-        _negative_cycle=rows.negative_cycle.fill_null(False),
-        _seller=rows.seller,
-    )
+    flags = {
+        f"_{name}": ibis.literal(name == part) for name in (SNAPSHOT, COHORT, OPEN)
+    }
+    return rows.select(**keys, **flags, **_measures(rows))
 
 
 def _facts(
     rows: ir.Table, groupings: Sequence[Grouping], window: Window, start_month: int
 ) -> ir.Table:
-    """Stack the snapshot, cohort and open views, each with its own keys."""
-    end = ibis.literal(window.end)
-    as_of = ibis.literal(window.as_of)
-    closed = rows.status.isin(["won", "lost"])
-    snapshot = rows.filter(closed, window.includes(rows.close_date))
-    cohort = rows.filter(
-        window.includes(rows.created_date),
-        ~closed | rows.close_date.isnull() | (rows.close_date <= as_of),
-    )
-    open_rows = rows.filter(
-        rows.created_date.isnull() | (rows.created_date <= end),
-        (rows.status == "open") | (closed & (rows.close_date > end)),
-    )
-    views = (
-        (SNAPSHOT, snapshot, "close_date"),
-        (COHORT, cohort, "created_date"),
-        (OPEN, open_rows, "created_date"),
-    )
+    """Return one row per opportunity and view, with the keys and view flags.
+
+    Time groupings key each view by its own date, so each view is a part of
+    a union. Other groupings key every view alike, so one row per
+    opportunity carries a flag per view and the query scans the rows once.
+    """
+    views = _views(rows, window)
+    if all(grouping.period is None for grouping in groupings):
+        keys = [rows[key] for grouping in groupings for key in grouping.keys]
+        flags = {f"_{name}": flag for name, flag in views.items()}
+        return rows.select(*keys, **flags, **_measures(rows))
+    dates = {SNAPSHOT: "close_date", COHORT: "created_date", OPEN: "created_date"}
     parts = [
-        _part(table, groupings, part=name, period_date=date, start_month=start_month)
-        for name, table, date in views
+        _part(
+            rows.filter(views[name]),
+            groupings,
+            part=name,
+            period_date=dates[name],
+            start_month=start_month,
+        )
+        for name in (SNAPSHOT, COHORT, OPEN)
     ]
     return ibis.union(*parts, distinct=False)
 
 
 def _aggregates(facts: ir.Table) -> dict[str, ir.Scalar]:
     """Return the raw aggregates every row and the totals carry."""
-    snapshot = facts._part == SNAPSHOT
-    cohort = facts._part == COHORT
-    is_open = facts._part == OPEN
+    snapshot = facts[f"_{SNAPSHOT}"]
+    cohort = facts[f"_{COHORT}"]
+    is_open = facts[f"_{OPEN}"]
     won, lost = facts._status == "won", facts._status == "lost"
     no_value = facts._last_amount.isnull() | (facts._last_amount <= 0)
     return {
@@ -337,19 +358,6 @@ def _normalize_by(by: str | Sequence[str] | None) -> list[Grouping]:
     return parse_by(",".join(by))
 
 
-def staged_outcome_rows(workspace: Workspace) -> ir.Table:
-    """Return the outcome rows, staged once per data version and settings.
-
-    Staging keeps the later queries small to compile, and reusing the table
-    saves rebuilding it for every window of the same report.
-    """
-    from revarch.process.derived import derived_key
-
-    company = workspace.settings.company
-    key = f"outcome_rows:{derived_key(workspace)}:{company.currency}:{company.timezone}"
-    return workspace.store.stage_once(key, lambda: outcome_rows(workspace))
-
-
 def compute_metrics(
     workspace: Workspace,
     *,
@@ -374,7 +382,7 @@ def compute_metrics(
         as_of=as_of,
         period=period,
     )
-    rows = staged_outcome_rows(workspace)
+    rows = outcome_rows(workspace)
     _check_available(workspace, rows, groupings)
     grouped, totals = _query(workspace, rows, groupings, window)
     keys = [key for grouping in groupings for key in grouping.keys]

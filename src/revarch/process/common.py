@@ -7,6 +7,7 @@ import logging
 import math
 import zoneinfo
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -15,7 +16,7 @@ import ibis.expr.types as ir
 from revarch.errors import InputError
 from revarch.process.derived import SUMMARY_TABLE, VISITS_TABLE, ensure_derived
 from revarch.process.stages import ResolvedProcess, normalized, resolve_process
-from revarch.timeframe import View, Window, local_date, make_window
+from revarch.timeframe import View, Window, make_window
 
 if TYPE_CHECKING:
     from revarch.workspace import Workspace
@@ -29,21 +30,49 @@ DateInput = str | dt.date | None
 class Scope:
     """The opportunities an analysis covers, and what it left out.
 
-    ``summary`` contains the in-process opportunities of the pipeline (when one
-    is chosen) created in the window (for cohort views); ``outside_process``
-    counts those the process does not cover.
+    ``chosen`` contains the opportunities of the pipeline (when one is chosen)
+    created in the window (for cohort views), and ``summary`` those of them
+    that the process covers. ``outside_process`` counts the others.
     """
 
     workspace: Workspace
     process: ResolvedProcess
     window: Window
     pipeline: str | None
-    summary: ir.Table
-    outside_process: int
+    chosen: ir.Table
 
     @property
     def timezone(self) -> str:
         return self.workspace.settings.company.timezone
+
+    @property
+    def summary(self) -> ir.Table:
+        return self.chosen.filter(self.chosen.in_process)
+
+    @cached_property
+    def _left_out(self) -> tuple[int, int]:
+        """Count the chosen opportunities outside the process, and without history.
+
+        Both come from one grouped query, run when either is first read.
+        """
+        chosen = self.chosen
+        grouped = chosen.group_by(["in_process", "has_history"]).aggregate(
+            n=chosen.count()
+        )
+        outside = without_history = 0
+        for row in self.rows(grouped):
+            if not row["in_process"]:
+                outside += int(row["n"])
+            elif not row["has_history"]:
+                without_history += int(row["n"])
+        if outside:
+            log.info("%d opportunities are outside the process pipelines", outside)
+        return outside, without_history
+
+    @property
+    def outside_process(self) -> int:
+        """Count the chosen opportunities in pipelines the process does not cover."""
+        return self._left_out[0]
 
     @property
     def with_history(self) -> ir.Table:
@@ -51,8 +80,7 @@ class Scope:
 
     def without_history(self) -> int:
         """Count the opportunities in scope that have no stage history."""
-        rows = self.summary.filter(~self.summary.has_history)
-        return int(self.workspace.store.fetch(rows.count()))
+        return self._left_out[1]
 
     def visits(self) -> ir.Table:
         """Return the stage visits of the opportunities in scope with history."""
@@ -84,20 +112,15 @@ def open_scope(
     window = make_window(workspace, view=view, since=since, until=until, as_of=as_of)
     summary = workspace.store.table(SUMMARY_TABLE)
     if cohort:
-        zone = workspace.settings.company.timezone
-        summary = summary.filter(window.includes(local_date(summary.created_at, zone)))
+        summary = summary.filter(window.includes(summary.created_date))
     if pipeline is not None:
         summary = _pipeline_filter(workspace, process, summary, pipeline)
-    outside = int(workspace.store.fetch(summary.filter(~summary.in_process).count()))
-    if outside:
-        log.info("%d opportunities are outside the process pipelines", outside)
     return Scope(
         workspace=workspace,
         process=process,
         window=window,
         pipeline=pipeline,
-        summary=summary.filter(summary.in_process),
-        outside_process=outside,
+        chosen=summary,
     )
 
 

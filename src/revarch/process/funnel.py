@@ -66,16 +66,41 @@ class FunnelResult:
         }
 
 
+@dataclass(frozen=True)
+class FunnelCounts:
+    """The counts a funnel is made of, from one grouped query.
+
+    ``outcomes`` counts the in-process opportunities with history by
+    (status, furthest stage index).
+    """
+
+    outcomes: Counter[tuple[str, int]]
+    without_history: int
+    outside_process: int
+
+
+def funnel_counts(scope: Scope) -> FunnelCounts:
+    """Count the scope's opportunities by process coverage, history and outcome."""
+    table = scope.chosen
+    keys = ["in_process", "has_history", "status", "furthest_stage_index"]
+    grouped = table.group_by(keys).aggregate(n=table.count())
+    outcomes: Counter[tuple[str, int]] = Counter()
+    without_history = outside = 0
+    for row in scope.rows(grouped):
+        n = int(row["n"])
+        if not row["in_process"]:
+            outside += n
+        elif not row["has_history"]:
+            without_history += n
+        else:
+            key = (str(row["status"]), int(row["furthest_stage_index"]))
+            outcomes[key] += n
+    return FunnelCounts(outcomes, without_history, outside)
+
+
 def outcome_counts(scope: Scope) -> Counter[tuple[str, int]]:
     """Count the opportunities with history by (status, furthest stage index)."""
-    table = scope.with_history
-    grouped = table.group_by(["status", "furthest_stage_index"]).aggregate(
-        n=table.count()
-    )
-    counts: Counter[tuple[str, int]] = Counter()
-    for row in scope.rows(grouped):
-        counts[(str(row["status"]), int(row["furthest_stage_index"]))] += int(row["n"])
-    return counts
+    return funnel_counts(scope).outcomes
 
 
 def funnel_stages(scope: Scope, counts: Counter[tuple[str, int]]) -> list[FunnelStage]:
@@ -127,7 +152,8 @@ def compute_funnel(
         as_of=as_of,
         pipeline=pipeline,
     )
-    counts = outcome_counts(scope)
+    found = funnel_counts(scope)
+    counts = found.outcomes
     by_status: Counter[str] = Counter()
     for (status, _), n in counts.items():
         by_status[status] += n
@@ -136,7 +162,7 @@ def compute_funnel(
         won=by_status["won"],
         lost=by_status["lost"],
         open=sum(n for status, n in by_status.items() if status not in ("won", "lost")),
-        without_history=scope.without_history(),
-        outside_process=scope.outside_process,
+        without_history=found.without_history,
+        outside_process=found.outside_process,
         window=scope.window,
     )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import ibis.expr.types as ir
 
 from revarch.errors import InputError
-from revarch.money import amount_date, convert_to_base
+from revarch.money import convert_with_stored_rate
 from revarch.process.common import (
     DateInput,
     display_name,
@@ -103,8 +103,7 @@ def list_funnel_opportunities(
     chosen = found[stage]
     table = scope.with_history
     table = table.filter(_in_group(table, chosen.index, group))
-    table = table.mutate(fx_date=amount_date(table, scope.timezone))
-    table = convert_to_base(
+    table = convert_with_stored_rate(
         workspace, table, amounts=["amount"], label="opportunity_id"
     )
     table = with_seller_names(workspace, table)

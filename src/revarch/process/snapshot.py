@@ -90,7 +90,9 @@ def effective_expected_days(scope: Scope) -> dict[str, tuple[float | None, str]]
     The source is ``setting`` for a value in the process definition,
     ``history_p90`` for the fallback, ``none`` when neither exists.
     """
-    fallback = history_p90(scope)
+    # The fallback scans the visits, so it runs only when a stage needs it.
+    unset = any(stage.expected_days is None for stage in scope.process.stages)
+    fallback = history_p90(scope) if unset else {}
     result: dict[str, tuple[float | None, str]] = {}
     for stage in scope.process.stages:
         if stage.expected_days is not None:

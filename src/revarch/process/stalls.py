@@ -14,13 +14,14 @@ created in the window.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 import pandas as pd
 
-from revarch.money import amount_date, convert_to_base
+from revarch.money import convert_with_stored_rate
 from revarch.process.common import (
     DateInput,
     Scope,
@@ -93,21 +94,32 @@ class StallsResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "opportunities": [asdict(o) for o in self.opportunities],
-            "age_unknown": [asdict(o) for o in self.age_unknown],
+            "opportunities": [_as_dict(o) for o in self.opportunities],
+            "age_unknown": [_as_dict(o) for o in self.age_unknown],
             "stages": [asdict(stage) for stage in self.stages],
             "outside_process": self.outside_process,
             "window": self.window.to_dict(),
         }
 
 
+_OPPORTUNITY_FIELDS = tuple(f.name for f in fields(StalledOpportunity))
+
+
+def _as_dict(opportunity: StalledOpportunity) -> dict[str, Any]:
+    """Return the fields as a dict, like ``asdict`` without its deep copies.
+
+    Every field is a string, a number or None, so nothing needs copying. On
+    the 53,000 stalled opportunities of a 1M-opportunity workspace,
+    ``asdict`` took about 2 s.
+    """
+    return {name: getattr(opportunity, name) for name in _OPPORTUNITY_FIELDS}
+
+
 def _with_details(scope: Scope, positions: ir.Table) -> ir.Table:
     """Join names, sellers and base-currency amounts onto open positions."""
     workspace = scope.workspace
-    summary = scope.summary
-    summary = summary.mutate(fx_date=amount_date(summary, scope.timezone))
-    summary = convert_to_base(
-        workspace, summary, amounts=["amount"], label="opportunity_id"
+    summary = convert_with_stored_rate(
+        workspace, scope.summary, amounts=["amount"], label="opportunity_id"
     )
     joined = positions.inner_join(summary, "opportunity_id")
     joined = with_seller_names(workspace, joined)
@@ -187,6 +199,7 @@ def _stage_ranking(
         over[stage.id] = _difference(median[stage.id], expected[stage.id][0])
     by_conversion = _rank(shortfall)
     by_days = _rank(over)
+    stalled_per_stage = Counter(o.stage for o in stalled)
     rows = [
         StageStall(
             stage=stage.id,
@@ -198,7 +211,7 @@ def _stage_ranking(
             expected_days=clean_number(expected[stage.id][0], DIGITS),
             expected_days_source=expected[stage.id][1],
             days_over_expected=over[stage.id],
-            stalled=sum(1 for o in stalled if o.stage == stage.id),
+            stalled=stalled_per_stage[stage.id],
             rank_conversion=by_conversion[stage.id],
             rank_days=by_days[stage.id],
         )

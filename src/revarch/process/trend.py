@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revarch.process.common import DateInput, Scope, open_scope, ratio
-from revarch.timeframe import Window, local_date, period_key
+from revarch.timeframe import Window, local_date, period_key, within_local_days
 
 if TYPE_CHECKING:
     from revarch.workspace import Workspace
@@ -103,10 +103,14 @@ def _week_counts(scope: Scope) -> ir.Table:
     first = visits.group_by(["opportunity_id", "stage_id", "stage_index"]).aggregate(
         entered_at=visits.entered_at.min()
     )
-    entered = local_date(first.entered_at, scope.timezone)
-    first = first.filter(scope.window.includes(entered)).mutate(
-        week=period_key(entered, "week")
+    window = scope.window
+    first = first.filter(
+        within_local_days(
+            first.entered_at, scope.timezone, since=window.since, until=window.end
+        )
     )
+    entered = local_date(first.entered_at, scope.timezone)
+    first = first.mutate(week=period_key(entered, "week"))
     summary = scope.with_history.select(
         "opportunity_id", "status", "furthest_stage_index"
     )

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from revarch.workspace import Workspace
 
 DIGITS = 3
+# The columns of VelocityResult.opportunities and VelocityResult.open_ages.
+OPPORTUNITY_COLUMNS = (
+    "opportunity_id",
+    "stage",
+    "visits",
+    "days_latest",
+    "days_total",
+)
+OPEN_AGE_COLUMNS = ("opportunity_id", "stage", "days_in_stage")
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,7 @@ def open_ages(scope: Scope) -> pd.DataFrame:
     positions = open_positions(scope).order_by("opportunity_id")
     frame = scope.workspace.store.fetch(positions)
     frame = frame.rename(columns={"stage_id": "stage"})
-    return frame[["opportunity_id", "stage", "days_in_stage"]]
+    return frame[list(OPEN_AGE_COLUMNS)]
 
 
 def compute_velocity(
@@ -136,8 +145,14 @@ def compute_velocity(
     until: DateInput = None,
     as_of: DateInput = None,
     pipeline: str | None = None,
+    detail: bool = True,
 ) -> VelocityResult:
-    """Compute days in stage for the opportunities created in the window."""
+    """Compute days in stage for the opportunities created in the window.
+
+    ``detail=False`` skips the per-opportunity frames, so ``opportunities``
+    and ``open_ages`` come back empty. At 1M opportunities those frames took
+    about 2 s, against 0.4 s for the stage rows.
+    """
     scope = open_scope(
         workspace,
         view="cohort",
@@ -146,11 +161,16 @@ def compute_velocity(
         as_of=as_of,
         pipeline=pipeline,
     )
+    if detail:
+        opportunities, ages = opportunity_days(scope), open_ages(scope)
+    else:
+        opportunities = pd.DataFrame(columns=list(OPPORTUNITY_COLUMNS))
+        ages = pd.DataFrame(columns=list(OPEN_AGE_COLUMNS))
     return VelocityResult(
         stages=_stage_rows(scope),
         without_history=scope.without_history(),
         outside_process=scope.outside_process,
         window=scope.window,
-        opportunities=opportunity_days(scope),
-        open_ages=open_ages(scope),
+        opportunities=opportunities,
+        open_ages=ages,
     )

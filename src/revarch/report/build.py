@@ -204,7 +204,11 @@ def _funnel(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
 
 def _velocity(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
     velocity = compute_velocity(
-        workspace, since=dates.trailing_start, until=dates.week_end, as_of=dates.as_of
+        workspace,
+        since=dates.trailing_start,
+        until=dates.week_end,
+        as_of=dates.as_of,
+        detail=False,
     )
     data = velocity.to_dict()
     visits = sum(stage["visits"] for stage in data["stages"])
@@ -212,8 +216,9 @@ def _velocity(workspace: Workspace, dates: ReportDates) -> dict[str, Any]:
     return data
 
 
-def _stalls(stalls: Any, seller: str | None, labels: dict[str, str]) -> dict[str, Any]:
-    data = stalls.to_dict()
+def _stalls(
+    data: dict[str, Any], seller: str | None, labels: dict[str, str]
+) -> dict[str, Any]:
     listed = [
         o for o in data["opportunities"] if seller is None or o["seller"] == seller
     ]
@@ -359,9 +364,11 @@ def build_report(
     info = _seller_info(workspace, seller)
     seller = info["id"] if info is not None else None
     process = _funnel(workspace, dates)
-    stalls_all = process["stalls"].to_dict()["opportunities"]
+    stalls_data = process["stalls"].to_dict()
+    # _stalls adds display keys to these rows, which _sellers ignores.
+    stalls_all = stalls_data["opportunities"]
     labels = {stage["stage"]: stage["label"] for stage in process["funnel"]["stages"]}
-    stalls = _stalls(process["stalls"], seller, labels)
+    stalls = _stalls(stalls_data, seller, labels)
     sellers = _sellers(workspace, dates, {"all": stalls_all}, seller)
     if generated_at is None:
         generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

@@ -46,11 +46,12 @@ STAGE_PREFIX = "_stage_"
 # and memory of parsing the activities.
 SCRATCH = "revarch_scratch"
 SCRATCH_PREFIX = f"{SCRATCH}.main."
-# DuckDB's default memory limit is 80% of the machine's RAM, and an import
-# keeps every staged file in temporary tables: importing the 1M-opportunity
-# demo export (benchmarks/scale.py) grew to 19 GB on a 24 GB machine. Past
-# this limit DuckDB spills to disk beside the database file, or to the
-# store's work folder for an in-memory store.
+# DuckDB's default memory limit is 80% of the machine's RAM: importing the
+# 1M-opportunity demo export (benchmarks/scale.py) once grew to 19 GB on a
+# 24 GB machine. Past this limit DuckDB pages scratch tables out to their
+# file and spills the rest beside the database file, or to the store's work
+# folder for an in-memory store. With it the 1M import peaks at about
+# 1.5 GB of RSS and a re-import of it at about 1.7 GB.
 MEMORY_LIMIT = "1.25GB"
 
 

@@ -49,9 +49,10 @@ def _analyses(
     )
 
     options = {"since": since, "until": until, "pipeline": pipeline}
+    velocity = compute_velocity(workspace, since=since, until=until, pipeline=pipeline)
     return {
         "funnel": compute_funnel(workspace, **options).to_dict(),
-        "velocity": compute_velocity(workspace, **options).to_dict(detail=True),
+        "velocity": velocity.to_dict(detail=True),
         "transitions": compute_transitions(workspace, **options).to_dict(),
         "stalls": compute_stalls(workspace, **options).to_dict(),
     }
