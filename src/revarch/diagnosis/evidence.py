@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 
-from revarch.timeframe import Window, local_date, period_of
+from revarch.timeframe import Window, local_date, period_of, within_local_days
 from revarch.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -64,6 +64,13 @@ def recent_span(as_of: dt.date, days: int = RECENT_DAYS) -> Span:
 
 def _within(day: ir.DateValue, span: Span) -> ir.BooleanValue:
     return day.notnull() & day.between(span.since, span.until)
+
+
+def _happened_within(
+    instant: ir.TimestampValue, zone: str, span: Span
+) -> ir.BooleanValue:
+    """Return whether an instant's local date falls in ``span``."""
+    return within_local_days(instant, zone, since=span.since, until=span.until)
 
 
 def live(workspace: Workspace, name: str) -> ir.Table:
@@ -167,14 +174,14 @@ def list_active_sellers(workspace: Workspace, span: Span) -> list[str]:
     """
     zone = _zone(workspace)
     opportunities = live(workspace, "opportunities")
-    touched = _within(local_date(opportunities.created_at, zone), span) | (
+    touched = _happened_within(opportunities.created_at, zone, span) | (
         opportunities.status.isin(["won", "lost"])
         & _within(opportunities.close_date, span)
     )
     owners = opportunities.filter(touched).select(seller=opportunities.seller_id)
     activities = live(workspace, "activities")
     actors = activities.filter(
-        _within(local_date(activities.occurred_at, zone), span)
+        _happened_within(activities.occurred_at, zone, span)
     ).select(seller=activities.seller_id)
     both = owners.union(actors).filter(ibis._.seller.notnull()).distinct()
     found = {row["seller"] for row in workspace.store.rows(both)}
@@ -190,8 +197,10 @@ def compute_history_coverage(
     """Return (with stage history, all) opportunities, created in ``span`` if given."""
     opportunities = live(workspace, "opportunities")
     if span is not None:
-        created = local_date(opportunities.created_at, _zone(workspace))
-        opportunities = opportunities.filter(_within(created, span))
+        zone = _zone(workspace)
+        opportunities = opportunities.filter(
+            _happened_within(opportunities.created_at, zone, span)
+        )
     events = live(workspace, "stage_events")
     with_history = opportunities.filter(opportunities.id.isin(events.opportunity_id))
     return _count(workspace, with_history), _count(workspace, opportunities)
@@ -201,28 +210,28 @@ def count_activities(workspace: Workspace, span: Span | None = None) -> int:
     """Return the number of activities, in ``span`` if given."""
     activities = live(workspace, "activities")
     if span is not None:
-        occurred = local_date(activities.occurred_at, _zone(workspace))
-        activities = activities.filter(_within(occurred, span))
+        zone = _zone(workspace)
+        activities = activities.filter(
+            _happened_within(activities.occurred_at, zone, span)
+        )
     return _count(workspace, activities)
 
 
 def list_activity_sellers(workspace: Workspace, span: Span) -> set[str]:
     """Return the sellers who logged an activity in ``span``."""
     activities = live(workspace, "activities")
-    occurred = local_date(activities.occurred_at, _zone(workspace))
-    sellers = activities.filter(
-        _within(occurred, span), activities.seller_id.notnull()
-    ).select("seller_id")
+    occurred = _happened_within(activities.occurred_at, _zone(workspace), span)
+    sellers = activities.filter(occurred, activities.seller_id.notnull()).select(
+        "seller_id"
+    )
     return {row["seller_id"] for row in workspace.store.rows(sellers.distinct())}
 
 
 def count_linked_activities(workspace: Workspace, span: Span) -> int:
     """Return how many activities in ``span`` are linked to an opportunity."""
     activities = live(workspace, "activities")
-    occurred = local_date(activities.occurred_at, _zone(workspace))
-    linked = activities.filter(
-        _within(occurred, span), activities.opportunity_id.notnull()
-    )
+    occurred = _happened_within(activities.occurred_at, _zone(workspace), span)
+    linked = activities.filter(occurred, activities.opportunity_id.notnull())
     return _count(workspace, linked)
 
 
@@ -285,11 +294,11 @@ def find_tracked_months(workspace: Workspace, span: Span) -> dict[str, set[str]]
     """
     zone = _zone(workspace)
     activities = live(workspace, "activities")
+    activities = activities.filter(_happened_within(activities.occurred_at, zone, span))
     activities = activities.mutate(day=local_date(activities.occurred_at, zone))
-    activities = activities.filter(_within(activities.day, span))
     events = live(workspace, "stage_events")
+    events = events.filter(_happened_within(events.entered_at, zone, span))
     events = events.mutate(day=local_date(events.entered_at, zone))
-    events = events.filter(_within(events.day, span))
     opportunities = live(workspace, "opportunities")
     won = opportunities.filter(
         opportunities.status == "won",
