@@ -979,6 +979,33 @@ def test_tasks_without_id_noted(workspace: Workspace, tmp_path: Path) -> None:
     assert again.total("updated") + again.total("inserted") == 0
 
 
+def test_duplicate_across_files_names_file(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = copy_data(DEVORG, tmp_path)
+    write_activities(folder, tasks=2, events=1)
+    rows = read_rows(folder / "Event.csv")
+    rows[0]["Id"] = "00T00001"
+    write_rows(folder / "Event.csv", rows)
+    with pytest.raises(InputError) as caught:
+        run_import(workspace, folder)
+    message = str(caught.value)
+    assert "duplicate id for table activities" in message
+    assert "00T00001 (2 times, Event.csv row 2, Task.csv row 3)" in message
+
+
+def test_utf16_file_imports_with_note(workspace: Workspace, tmp_path: Path) -> None:
+    folder = copy_data(DEVORG, tmp_path)
+    write_activities(folder, tasks=2, events=1)
+    rows = read_rows(folder / "Task.csv")
+    rows[0]["Subject"] = "Café visit"
+    write_rows(folder / "Task.csv", rows, encoding="utf-16")
+    result = run_import(workspace, folder)
+    stored = {r["id"]: r for r in table_rows(workspace, "activities")}
+    assert stored[rows[0]["Id"]]["subject"] == "Café visit"
+    assert "Task.csv was read as utf-16 and converted to UTF-8" in result.notes
+
+
 def test_partial_without_users_keeps_sellers(
     workspace: Workspace, tmp_path: Path
 ) -> None:

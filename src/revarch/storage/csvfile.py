@@ -94,6 +94,12 @@ def prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         raise InputError(f"{path}: is a folder, expected a CSV file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty; export it again")
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        # Excel's "Unicode Text" and some CRM exports write UTF-16 with a
+        # byte order mark.
+        return _transcoded(path, "utf-16", workdir)
     check = _check_utf8(path)
     if check.bad_byte is None:
         return PreparedFile(path, path, "utf-8")
@@ -106,12 +112,17 @@ def prepare_csv(path: Path, workdir: Path) -> PreparedFile:
             f"{check.letter!r}: the file mixes two encodings; fix the text on "
             f"line {check.bad_line} or export the file again as UTF-8"
         )
+    return _transcoded(path, "cp1252", workdir)
+
+
+def _transcoded(path: Path, encoding: str, workdir: Path) -> PreparedFile:
+    """Return a UTF-8 copy of a file written in ``encoding``."""
     try:
-        readable = _transcode(path, "cp1252", workdir)
+        readable = _transcode(path, encoding, workdir)
     except UnicodeDecodeError as exc:
+        tried = "both UTF-8 and cp1252" if encoding == "cp1252" else "UTF-16"
         raise InputError(
-            f"{path}: byte 0x{exc.object[exc.start]:02x} is invalid in both "
-            "UTF-8 and cp1252; export the file again as UTF-8 (CSV UTF-8 in "
-            "Excel)"
+            f"{path}: byte 0x{exc.object[exc.start]:02x} is invalid in {tried}; "
+            "export the file again as UTF-8 (CSV UTF-8 in Excel)"
         ) from exc
-    return PreparedFile(path, readable, "cp1252")
+    return PreparedFile(path, readable, encoding)

@@ -635,6 +635,13 @@ class Store:
             if ROW_COLUMN in table.columns
             else "NULL"
         )
+        several_files = ", " in file and "import_file" in table.columns
+        if ROW_COLUMN in table.columns and several_files:
+            # Rows from several files (Task.csv, Event.csv) name their file.
+            row_expr = (
+                f"list(t.import_file || ' row ' || t.{ROW_COLUMN} "
+                f"ORDER BY t.import_file, t.{ROW_COLUMN})"
+            )
         # The file rows are listed only for the duplicates found, not for
         # every key.
         same_key = " AND ".join(f"t.{c} = d.{c}" for c in key_columns)
@@ -649,7 +656,7 @@ class Store:
         if duplicate:
             examples = "; ".join(
                 f"{'/'.join(str(v) for v in row[: len(key_columns)])} "
-                f"({row[-2]} times" + (f", rows {row[-1][:5]})" if row[-1] else ")")
+                f"({row[-2]} times" + (f", {_rows_text(row[-1])})" if row[-1] else ")")
                 for row in duplicate
             )
             raise InputError(
@@ -826,6 +833,14 @@ def _default(spec: TableSpec, column: str) -> str:
     if " DEFAULT " in kind:
         return kind.split(" DEFAULT ", 1)[1]
     return f"CAST(NULL AS {_base_type(spec, column)})"
+
+
+def _rows_text(rows: list[Any]) -> str:
+    """Return up to five file rows: ``rows [3, 5]`` or ``Task.csv row 3, ...``."""
+    shown = rows[:5]
+    if shown and isinstance(shown[0], str):
+        return ", ".join(shown)
+    return f"rows {shown}"
 
 
 def _header_line(path: Path, count: int) -> list[str] | None:
