@@ -97,8 +97,7 @@ def prepare_csv(path: Path, workdir: Path) -> PreparedFile:
     with path.open("rb") as handle:
         start = handle.read(2)
     if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        # Excel's "Unicode Text" and some CRM exports write UTF-16 with a
-        # byte order mark.
+        # Excel's "Unicode Text" format is UTF-16 with a byte order mark.
         return _transcoded(path, "utf-16", workdir)
     check = _check_utf8(path)
     if check.bad_byte is None:
