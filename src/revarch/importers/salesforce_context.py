@@ -74,7 +74,7 @@ class ImportContext:
         return self.workspace.settings.company.currency
 
     def stage(self, expr: ir.Table) -> ir.Table:
-        """Materialize an intermediate result as a temporary table."""
+        """Materialize an intermediate result in the store's scratch database."""
         table = self.store.stage(expr, scratch=True)
         self._staged.append(table.get_name())
         return table
@@ -105,8 +105,7 @@ class ImportContext:
     def release_since(self, mark: int, keep: ir.Table) -> None:
         """Drop the tables staged after ``mark`` except ``keep``.
 
-        A large import then holds only the tables later steps read, and
-        spills less to disk.
+        A large import then keeps only the tables later steps read.
         """
         kept = keep.get_name()
         for name in self._staged[mark:]:
@@ -119,7 +118,7 @@ class ImportContext:
         self.store.drop(file.table.get_name())
 
     def drop_staged(self, files: Sequence[SourceFile] = ()) -> None:
-        """Drop the temporary tables of this import."""
+        """Drop the staged tables and files of this import."""
         for name in self._staged:
             self.store.drop(name)
         for file in files:
