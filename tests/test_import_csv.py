@@ -225,6 +225,31 @@ def test_unknown_file_and_column_noted(tmp_path: Path, workspace: Workspace) -> 
     assert workspace.store.count("fx_rates") == 1
 
 
+def test_unknown_sellers_noted(tmp_path: Path, workspace: Workspace) -> None:
+    folder = write(
+        tmp_path / "crm",
+        {
+            "sellers.csv": "id,name\ns1,Ana\n",
+            "quotas.csv": QUOTAS,
+        },
+    )
+    result = run_import(workspace, folder)
+    unknown = sorted({row["seller_id"] for row in csv_rows(QUOTAS)} - {"s1"})
+    notes = [note for note in result.notes if "match no seller" in note]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"quotas.csv: {len(unknown)} seller_id values")
+    for seller in unknown:
+        assert repr(seller) in notes[0]
+    assert "'s1'" not in notes[0]
+    # Once imported, s1 is known to the workspace without a sellers.csv.
+    again = run_import(
+        workspace, write(tmp_path / "again" / "crm", {"quotas.csv": QUOTAS})
+    )
+    notes = [note for note in again.notes if "match no seller" in note]
+    assert len(notes) == 1
+    assert "'s1'" not in notes[0]
+
+
 OPPORTUNITIES = """\
 id,stage_label,status,amount,created_at,close_date
 o1,Closed Won,,"1,000",03/02/2025 14:30,28/02/2025
@@ -265,6 +290,25 @@ def test_opportunities_and_events(tmp_path: Path, workspace: Workspace) -> None:
     before = workspace.store.snapshot()
     run_import(workspace, folder, timezone="Europe/Berlin")
     assert workspace.store.snapshot() == before
+
+
+def test_status_from_labels_noted(tmp_path: Path, workspace: Workspace) -> None:
+    empty = sum(not row["status"] for row in csv_rows(OPPORTUNITIES))
+    folder = write(tmp_path / "crm", {"opportunities.csv": OPPORTUNITIES})
+    result = run_import(workspace, folder, timezone="Europe/Berlin")
+    notes = [note for note in result.notes if "comes from the stage label" in note]
+    assert notes == [
+        f"opportunities.csv: {empty} rows have no status and the process defines "
+        "no won or lost labels, so their status comes from the stage label: "
+        "labels containing 'won' are won, those containing 'lost' lost, the rest "
+        "open"
+    ]
+    filled = OPPORTUNITIES.replace("Closed Won,,", "Closed Won,won,").replace(
+        "Discovery,,", "Discovery,open,"
+    )
+    folder = write(tmp_path / "filled" / "crm", {"opportunities.csv": filled})
+    result = run_import(workspace, folder, timezone="Europe/Berlin")
+    assert not [note for note in result.notes if "stage label" in note]
 
 
 def test_ambiguous_dates_need_order(tmp_path: Path, workspace: Workspace) -> None:

@@ -128,6 +128,7 @@ def import_tables(
         raws.append(table_file.raw)
         loads.append(TableLoad(name, _load_rows(context, table_file), path.name))
 
+    _note_unknown_sellers(context, loads)
     options.progress("writing", total - 1, total)
     result = apply(
         context.store,
@@ -140,6 +141,40 @@ def import_tables(
     )
     options.progress("done", total, total)
     return result
+
+
+def _note_unknown_sellers(context: Context, loads: list[TableLoad]) -> None:
+    """Note the seller ids found in neither sellers.csv nor the workspace.
+
+    Such an id is kept (a later sellers.csv may add it), but analyses show
+    the bare id where a name belongs.
+    """
+    references = [
+        (load.file, load.expr.select(seller=load.expr.seller_id))
+        for load in loads
+        if load.table != "sellers" and "seller_id" in load.expr.columns
+    ]
+    if not references:
+        return
+    stored = context.store.table("sellers")
+    known = stored.filter(~stored.is_deleted).select(seller=stored.id.cast("string"))
+    for load in loads:
+        if load.table == "sellers":
+            listed = load.expr.select(seller=load.expr.id.cast("string"))
+            known = known.union(listed)
+    for file, referenced in references:
+        unknown = referenced.filter(referenced.seller.notnull()).distinct()
+        unknown = unknown.anti_join(known, "seller")
+        found = context.store.rows(unknown.order_by("seller"), limit=5)
+        if not found:
+            continue
+        count = int(context.store.fetch(unknown.count()))
+        examples = ", ".join(repr(row["seller"]) for row in found)
+        context.notes.append(
+            f"{file}: {count} seller_id values match no seller in sellers.csv "
+            f"or the workspace ({examples}{', ...' if count > 5 else ''}); "
+            "analyses show the id instead of a name until a sellers.csv adds them"
+        )
 
 
 def _entries(folder: Path) -> list[str]:
@@ -337,6 +372,26 @@ def _sellers(
     values["is_seller"] = values["is_seller"].fill_null(True)
 
 
+def _note_status_from_labels(
+    context: Context,
+    table_file: TableFile,
+    status: ir.StringValue,
+    label: ir.StringValue,
+) -> None:
+    """Note how rows without a status get one when the process names no labels."""
+    table = table_file.table
+    derived = int(
+        context.store.fetch(table.filter(status.isnull(), label.notnull()).count())
+    )
+    if derived:
+        context.notes.append(
+            f"{table_file.file}: {derived} rows have no status and the process "
+            "defines no won or lost labels, so their status comes from the stage "
+            "label: labels containing 'won' are won, those containing 'lost' "
+            "lost, the rest open"
+        )
+
+
 def _opportunities(
     context: Context, table_file: TableFile, values: dict[str, ir.Value]
 ) -> None:
@@ -344,12 +399,6 @@ def _opportunities(
     for flag in ("status_corrected", "is_merged"):
         values[flag] = values.get(flag, ibis.literal(False)).fill_null(False)
     derived = ibis.null(dt.string)
-    if "stage_label" in values and not (context.won_labels or context.lost_labels):
-        context.notes.append(
-            f"{table_file.file}: the process defines no won or lost labels, so "
-            "empty statuses come from the stage label: labels containing 'won' "
-            "are won, those containing 'lost' lost, the rest open"
-        )
     if "stage_label" in values:
         label = values["stage_label"]
         status_from_label = status_of(label, context.won_labels, context.lost_labels)
@@ -365,6 +414,8 @@ def _opportunities(
         )
     else:
         status = ibis.null(dt.string)
+    if "stage_label" in values and not (context.won_labels or context.lost_labels):
+        _note_status_from_labels(context, table_file, status, values["stage_label"])
     missing = status.isnull() & derived.isnull()
     name = "status" if "status" in table_file.columns else "stage_label"
     _invalid(
