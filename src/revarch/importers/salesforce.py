@@ -16,7 +16,6 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from revarch.errors import InputError
 from revarch.importers.base import (
     Columns,
     ImportOptions,
@@ -55,7 +54,7 @@ from revarch.importers.salesforce_stages import (
     stage_meaning,
 )
 from revarch.storage import ImportResult, TableLoad
-from revarch.storage.store import ROW_COLUMN
+from revarch.storage.store import ROW_COLUMN, emptied_import_error
 from revarch.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -260,9 +259,9 @@ def _activities(
 def _check_not_emptied(ctx: ImportContext, file: SourceFile) -> None:
     """Reject a full import of an empty activity file that had rows before.
 
-    The store rejects a full import that empties a whole table; the
-    activities of one file (Task.csv) would otherwise vanish beside another
-    file's (Event.csv) without a word.
+    The store rejects a full import that empties a whole table. The
+    activities of one file (Task.csv) would otherwise vanish without a
+    warning, because another file (Event.csv) still fills the table.
     """
     if ctx.options.partial or file.raw.rows:
         return
@@ -274,12 +273,8 @@ def _check_not_emptied(ctx: ImportContext, file: SourceFile) -> None:
     )
     live = ctx.count(stored)
     if live:
-        name = ctx.source.split(":", 1)[-1]
-        raise InputError(
-            f"{file.name}: no rows, so this full import would mark all {live} "
-            f"activities it brought to source {name!r} deleted; check the "
-            "export, or pass --partial to import it without deleting"
-        )
+        records = f"activities from {file.name}"
+        raise emptied_import_error(file.name, live, records, ctx.source)
 
 
 def _rate_loads(

@@ -107,11 +107,12 @@ class ImportContext:
 
         A large import then keeps only the tables later steps read.
         """
-        kept = keep.get_name()
-        for name in self._staged[mark:]:
-            if name != kept:
+        keep_name = keep.get_name()
+        later = self._staged[mark:]
+        for name in later:
+            if name != keep_name:
                 self.store.drop(name)
-        self._staged[mark:] = [kept] if kept in self._staged[mark:] else []
+        self._staged[mark:] = [keep_name] if keep_name in later else []
 
     def release_file(self, file: SourceFile) -> None:
         """Drop a staged file that no later step reads."""

@@ -13,7 +13,7 @@ key they were built from in the ``meta`` table:
   furthest stage, current stage, cycle days, creation date in the workspace
   timezone, and the exchange rate of its amount (``fx_rate``). The rate is
   null where the currency has no rate in effect. The analyses that read the
-  amount raise that error, so a build never fails on it.
+  amount raise the missing-rate error, so the build itself does not fail.
 - ``opportunity_outcomes``: the summary's rows as outcome metrics read them,
   with base-currency amounts and the seller's groups (see
   ``revarch.metrics.opportunities``).

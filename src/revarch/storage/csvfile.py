@@ -104,7 +104,7 @@ def prepare_csv(path: Path, workdir: Path) -> PreparedFile:
         return PreparedFile(path, path, "utf-8")
     if check.letter is not None:
         # Read as cp1252, the UTF-8 letters above would turn into two
-        # characters each (é into Ã©) without a word.
+        # characters each (é into Ã©) without a warning.
         raise InputError(
             f"{path}, line {check.bad_line}: byte 0x{check.bad_byte:02x} is not "
             f"UTF-8, but line {check.letter_line} contains the UTF-8 letter "

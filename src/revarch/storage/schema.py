@@ -26,8 +26,8 @@ class TableSpec:
     name: str
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
-    # Columns that record where a row sat in its file, not what it says: a
-    # row that differs only there is unchanged and keeps its stored values.
+    # Columns that record where a row sat in its file, not what it contains.
+    # A row that differs only there is unchanged and keeps its stored values.
     positional: tuple[str, ...] = ()
 
     @property

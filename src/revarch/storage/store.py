@@ -40,10 +40,10 @@ ROW_COLUMN = "_row"
 # Tables staged by ``Store.stage`` are named with this prefix.
 STAGE_PREFIX = "_stage_"
 # Imports stage their files and intermediate tables in a scratch database
-# file in the store's work folder. Tables there are written compressed and
-# paged out to their file, where DuckDB keeps temporary tables in memory
-# and spills them uncompressed: at 1M opportunities that halved the time
-# and memory of parsing the activities.
+# file in the store's work folder, where tables are written compressed and
+# paged out to that file. DuckDB keeps temporary tables in memory instead
+# and spills them uncompressed. At 1M opportunities the scratch file halved
+# the time and memory of parsing the activities.
 SCRATCH = "revarch_scratch"
 SCRATCH_PREFIX = f"{SCRATCH}.main."
 # DuckDB's default memory limit is 80% of the machine's RAM: importing the
@@ -137,6 +137,20 @@ class ImportResult:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def emptied_import_error(file: str, live: int, records: str, source: str) -> InputError:
+    """Return the error for a full import of a file that lost all its rows.
+
+    An export that lost its rows (a header-only file, a failed export) is
+    far likelier than a CRM that deleted everything.
+    """
+    name = source.split(":", 1)[-1]
+    return InputError(
+        f"{file}: no rows, so this full import would mark all {live} {records} "
+        f"of source {name!r} deleted; check the export, or pass --partial to "
+        "import it without deleting"
+    )
 
 
 def _sql_name(name: str) -> str:
@@ -588,11 +602,7 @@ class Store:
     def _check_not_emptied(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
     ) -> None:
-        """Refuse a full import that would mark every row of a table deleted.
-
-        An export that lost its rows (a header-only file, a failed export) is
-        far likelier than a CRM that deleted everything.
-        """
+        """Reject a full import that would mark every row of a table deleted."""
         if self.count(table.get_name()):
             return
         live = self._run(
@@ -601,12 +611,7 @@ class Store:
             [source],
         )[0][0]
         if live:
-            name = source.split(":", 1)[-1]
-            raise InputError(
-                f"{file}: no {spec.name} rows, so this full import would mark "
-                f"all {live} {spec.name} of source {name!r} deleted; check the "
-                "export, or pass --partial to import it without deleting"
-            )
+            raise emptied_import_error(file, live, spec.name, source)
 
     def _check_staged(
         self, spec: TableSpec, table: ir.Table, file: str, source: str
@@ -837,17 +842,17 @@ def _default(spec: TableSpec, column: str) -> str:
 
 def _rows_text(rows: list[Any]) -> str:
     """Return up to five file rows: ``rows [3, 5]`` or ``Task.csv row 3, ...``."""
-    shown = rows[:5]
-    if shown and isinstance(shown[0], str):
-        return ", ".join(shown)
-    return f"rows {shown}"
+    first_rows = rows[:5]
+    if first_rows and isinstance(first_rows[0], str):
+        return ", ".join(first_rows)
+    return f"rows {first_rows}"
 
 
 def _header_line(path: Path, count: int) -> list[str] | None:
     """Return the header cells as written in the file.
 
-    The delimiter is the one that splits the header into ``count`` cells;
-    None when no delimiter does.
+    The delimiter is the one that splits the header into ``count`` cells.
+    Returns None when no delimiter does.
     """
     with path.open(encoding="utf-8-sig", newline="") as handle:
         start = handle.read(1 << 16)
